@@ -1,0 +1,208 @@
+package auth
+
+import (
+	"container/list"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Defaults for AuthOptions.
+const (
+	DefaultCacheTTL  = 5 * time.Minute
+	DefaultCacheSize = 4096
+	DefaultRealm     = "davshare"
+)
+
+// AuthOptions tunes an Authenticator. The zero value gives the defaults.
+type AuthOptions struct {
+	// CacheTTL is how long a successful verification is remembered; zero
+	// means DefaultCacheTTL, a negative value disables the cache.
+	CacheTTL time.Duration
+	// CacheSize bounds the number of remembered verifications; zero means
+	// DefaultCacheSize, a negative value disables the cache.
+	CacheSize int
+	// Realm is the realm of the Basic challenge; empty means DefaultRealm.
+	Realm string
+	// Limiter, when set, throttles login attempts. Nil throttles nothing.
+	Limiter Limiter
+}
+
+// Authenticator checks user names and passwords against a Store.
+// It is safe for concurrent use.
+type Authenticator struct {
+	store     *Store
+	logger    *slog.Logger
+	challenge string // the WWW-Authenticate value
+	limiter   Limiter
+	fakeHash  []byte       // compared for unknown users
+	cache     *verifyCache // nil when disabled
+
+	compares atomic.Int64 // bcrypt comparisons made, read by tests
+}
+
+// NewAuthenticator returns an Authenticator over store. It computes one bcrypt
+// hash, the stand-in compared for unknown users.
+func NewAuthenticator(store *Store, opts AuthOptions) *Authenticator {
+	if opts.CacheTTL == 0 {
+		opts.CacheTTL = DefaultCacheTTL
+	}
+	if opts.CacheSize == 0 {
+		opts.CacheSize = DefaultCacheSize
+	}
+	if opts.Realm == "" {
+		opts.Realm = DefaultRealm
+	}
+	a := &Authenticator{
+		store:     store,
+		logger:    store.logger,
+		challenge: `Basic realm=` + quote(opts.Realm) + `, charset="UTF-8"`,
+		limiter:   opts.Limiter,
+		fakeHash:  fakeHash(store.cost),
+	}
+	if opts.CacheTTL > 0 && opts.CacheSize > 0 {
+		a.cache = newVerifyCache(opts.CacheTTL, opts.CacheSize)
+	}
+	return a
+}
+
+// fakeHash returns the hash of a random password at the given cost, so that
+// comparing against it takes as long as comparing against a real one and
+// never succeeds.
+func fakeHash(cost int) []byte {
+	h, err := bcrypt.GenerateFromPassword([]byte(rand.Text()), cost)
+	if err != nil {
+		panic("auth: bcrypt: " + err.Error()) // only for an invalid cost, which Store never has
+	}
+	return h
+}
+
+// Verify reports whether password is the password of user, and returns the
+// account, without its PasswordHash, when it is. Unknown users cost the same
+// bcrypt comparison as known ones. Successes are cached (see the package
+// documentation); failures never are.
+func (a *Authenticator) Verify(user, password string) (Account, bool) {
+	if password == "" || len(password) > MaxPasswordBytes {
+		// Never valid (bcrypt would compare only the first 72 bytes), and
+		// refusing early says nothing about whether user exists.
+		return Account{}, false
+	}
+	name := Username(user)
+	var key cacheKey
+	if a.cache != nil {
+		key = a.cache.key(user, password)
+		if acct, ok := a.cache.get(key, name, a.store); ok {
+			acct.PasswordHash = ""
+			return acct, true
+		}
+	}
+	acct, known := a.store.Lookup(name)
+	hash := a.fakeHash
+	if known {
+		hash = []byte(acct.PasswordHash)
+	}
+	a.compares.Add(1)
+	if err := bcrypt.CompareHashAndPassword(hash, []byte(password)); err != nil || !known {
+		return Account{}, false
+	}
+	if a.cache != nil {
+		a.cache.put(key, name, acct.PasswordHash)
+	}
+	acct.PasswordHash = ""
+	return acct, true
+}
+
+// cacheKey is HMAC-SHA256(per-process key, user "\x00" password).
+type cacheKey [sha256.Size]byte
+
+type cacheEntry struct {
+	key     cacheKey
+	user    Username
+	hash    string // the PasswordHash the password was verified against
+	expires time.Time
+}
+
+// verifyCache remembers successful verifications, least recently used first
+// out when full.
+type verifyCache struct {
+	secret []byte
+	ttl    time.Duration
+	size   int
+	now    func() time.Time
+
+	mu      sync.Mutex
+	entries map[cacheKey]*list.Element // of *cacheEntry
+	lru     list.List                  // front: most recently used
+}
+
+func newVerifyCache(ttl time.Duration, size int) *verifyCache {
+	secret := make([]byte, 32)
+	rand.Read(secret) // never fails; see crypto/rand
+	return &verifyCache{
+		secret:  secret,
+		ttl:     ttl,
+		size:    size,
+		now:     time.Now,
+		entries: make(map[cacheKey]*list.Element),
+	}
+}
+
+func (c *verifyCache) key(user, password string) cacheKey {
+	m := hmac.New(sha256.New, c.secret)
+	m.Write([]byte(user))
+	m.Write([]byte{0})
+	m.Write([]byte(password))
+	var k cacheKey
+	m.Sum(k[:0])
+	return k
+}
+
+// get returns the account when key was verified for user before, has not
+// expired, and the account still exists with the hash it was verified
+// against. An entry that fails any of these is dropped.
+func (c *verifyCache) get(key cacheKey, user Username, store *Store) (Account, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.entries[key]
+	if !ok {
+		return Account{}, false
+	}
+	e := el.Value.(*cacheEntry)
+	acct, exists := store.Lookup(user)
+	if e.user != user || !exists || acct.PasswordHash != e.hash || !c.now().Before(e.expires) {
+		c.lru.Remove(el)
+		delete(c.entries, key)
+		return Account{}, false
+	}
+	c.lru.MoveToFront(el)
+	return acct, true
+}
+
+func (c *verifyCache) put(key cacheKey, user Username, hash string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := &cacheEntry{key: key, user: user, hash: hash, expires: c.now().Add(c.ttl)}
+	if el, ok := c.entries[key]; ok {
+		el.Value = e
+		c.lru.MoveToFront(el)
+		return
+	}
+	for c.lru.Len() >= c.size {
+		oldest := c.lru.Back()
+		c.lru.Remove(oldest)
+		delete(c.entries, oldest.Value.(*cacheEntry).key)
+	}
+	c.entries[key] = c.lru.PushFront(e)
+}
+
+func (c *verifyCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lru.Len()
+}

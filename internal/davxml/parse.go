@@ -275,3 +275,66 @@ func qname(n xml.Name, lookup func(string) (string, bool)) string {
 	}
 	return n.Local
 }
+
+// LockInfo is a parsed LOCK body (RFC 4918 §14.11).
+type LockInfo struct {
+	Shared bool
+	// Owner is the content of DAV:owner as the client sent it, re-serialised
+	// with its namespaces; it is echoed back verbatim.
+	Owner string
+}
+
+// ParseLockInfo parses a LOCK request body; only write locks exist.
+func ParseLockInfo(body []byte) (LockInfo, error) {
+	d := newDecoder(body)
+	root, err := d.root()
+	if err != nil {
+		return LockInfo{}, err
+	}
+	if root.Name != (xml.Name{Space: NS, Local: "lockinfo"}) {
+		return LockInfo{}, fmt.Errorf("%w: root is not DAV:lockinfo", ErrMalformed)
+	}
+	var li LockInfo
+	scopes, types := 0, 0
+	err = d.children(func(se xml.StartElement) error {
+		if se.Name.Space != NS {
+			return d.skip()
+		}
+		switch se.Name.Local {
+		case "lockscope":
+			return d.children(func(sc xml.StartElement) error {
+				switch sc.Name {
+				case xml.Name{Space: NS, Local: "exclusive"}:
+					scopes++
+				case xml.Name{Space: NS, Local: "shared"}:
+					scopes++
+					li.Shared = true
+				}
+				return d.skip()
+			})
+		case "locktype":
+			return d.children(func(lt xml.StartElement) error {
+				if lt.Name != (xml.Name{Space: NS, Local: "write"}) {
+					return fmt.Errorf("%w: only write locks exist", ErrMalformed)
+				}
+				types++
+				return d.skip()
+			})
+		case "owner":
+			inner, err := d.inner()
+			if err != nil {
+				return err
+			}
+			li.Owner = inner
+			return nil
+		}
+		return d.skip()
+	})
+	if err != nil {
+		return LockInfo{}, err
+	}
+	if scopes != 1 || types != 1 {
+		return LockInfo{}, fmt.Errorf("%w: lockinfo needs one lockscope and one locktype", ErrMalformed)
+	}
+	return li, d.finish()
+}

@@ -1,0 +1,268 @@
+package fs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"time"
+
+	"github.com/davshare/davshare/internal/davxml"
+	"github.com/spf13/afero"
+	"golang.org/x/net/webdav"
+)
+
+// upload is new content on its way to replace path: it is written to a
+// reserved temporary name in the same directory and renamed over the target
+// only when it is complete and on disk.
+type upload struct {
+	tree    *Tree
+	path    string
+	tmpPath string
+	tmp     afero.File
+	// keepProps carries the replaced file's dead properties and mode over,
+	// as an overwriting PUT must (the resource stays the same resource).
+	keepProps bool
+	written   int64
+	err       error
+	done      bool
+}
+
+func tempName(dir string) string {
+	var b [8]byte
+	rand.Read(b[:])
+	return path.Join(dir, reservedPrefix+"tmp-"+hex.EncodeToString(b[:]))
+}
+
+func (t *Tree) create(p string, keepProps bool) (*upload, error) {
+	dir := path.Dir(p)
+	if fi, err := t.Fs.Stat(dir); err != nil {
+		return nil, err
+	} else if !fi.IsDir() {
+		return nil, &fs.PathError{Op: "create", Path: p, Err: fs.ErrNotExist}
+	}
+	if fi, err := t.Fs.Stat(p); err == nil && fi.IsDir() {
+		return nil, &fs.PathError{Op: "create", Path: p, Err: errIsDir}
+	}
+	tmpPath := tempName(dir)
+	f, err := t.Fs.OpenFile(tmpPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	if err != nil {
+		return nil, err
+	}
+	return &upload{tree: t, path: p, tmpPath: tmpPath, tmp: f, keepProps: keepProps}, nil
+}
+
+// ErrIsDir is returned when new content targets a collection.
+var errIsDir = errors.New("fs: is a collection")
+
+// ErrIsCollection reports a PUT aimed at a collection (405).
+var ErrIsCollection = errIsDir
+
+func (u *upload) Write(p []byte) (int, error) {
+	if u.err != nil {
+		return 0, u.err
+	}
+	n, err := u.tmp.Write(p)
+	u.written += int64(n)
+	if err != nil {
+		u.err = err
+	}
+	return n, err
+}
+
+// ReadFrom lets io.Copy hand us the source, so a failure to read it (a client
+// that disconnects) marks the upload failed rather than short.
+func (u *upload) ReadFrom(r io.Reader) (int64, error) {
+	if u.err != nil {
+		return 0, u.err
+	}
+	var n int64
+	var err error
+	if rf, ok := u.tmp.(io.ReaderFrom); ok {
+		n, err = rf.ReadFrom(r) // copy_file_range/splice where the kernel can
+	} else {
+		n, err = io.Copy(u.tmp, r)
+	}
+	u.written += n
+	if err != nil {
+		u.err = err
+	}
+	return n, err
+}
+
+// abort discards the temporary file.
+func (u *upload) abort() {
+	if u.done {
+		return
+	}
+	u.done = true
+	u.tmp.Close()
+	u.tree.Fs.Remove(u.tmpPath)
+}
+
+// commit makes the upload durable and visible. The returned FileInfo is the
+// new file's, so its ETag is the one GET and PROPFIND will report.
+func (u *upload) commit(mtime time.Time) (*FileInfo, bool, error) {
+	if u.err != nil {
+		u.abort()
+		return nil, false, u.err
+	}
+	old, statErr := u.tree.Fs.Stat(u.path)
+	created := statErr != nil
+	if u.keepProps && !created {
+		if err := u.carryOver(old); err != nil {
+			u.abort()
+			return nil, false, err
+		}
+	}
+	if err := u.tmp.Sync(); err != nil {
+		u.abort()
+		return nil, false, err
+	}
+	if !mtime.IsZero() {
+		if err := u.tree.Fs.Chtimes(u.tmpPath, mtime, mtime); err != nil {
+			u.abort()
+			return nil, false, err
+		}
+	}
+	fi, err := u.tree.Fs.Stat(u.tmpPath)
+	if err != nil {
+		u.abort()
+		return nil, false, err
+	}
+	if err := u.tmp.Close(); err != nil {
+		u.abort()
+		return nil, false, err
+	}
+	if err := u.tree.Fs.Rename(u.tmpPath, u.path); err != nil {
+		u.abort()
+		return nil, false, err
+	}
+	u.done = true
+	if mp, ok := u.tree.Props.(*MemProps); ok {
+		mp.removed(u.path)
+		mp.moved(u.tmpPath, u.path)
+	}
+	delta := fi.Size()
+	if !created {
+		delta -= old.Size()
+	}
+	u.tree.addUsage(delta)
+	return newFileInfo(fi, path.Base(u.path)), created, nil
+}
+
+// carryOver copies the mode and dead properties of the file being replaced.
+func (u *upload) carryOver(old os.FileInfo) error {
+	if f, ok := u.tmp.(*os.File); ok {
+		f.Chmod(old.Mode().Perm())
+		props, err := u.tree.Props.Load(u.path)
+		if err != nil || len(props) == 0 {
+			return nil // unreadable old properties must not block new content
+		}
+		return saveFd(f, props)
+	}
+	props, _ := u.tree.Props.Load(u.path)
+	return u.tree.Props.Save(u.tmpPath, props)
+}
+
+// PutResult describes a completed upload.
+type PutResult struct {
+	Info    *FileInfo
+	Created bool
+}
+
+// Put replaces the content at name with body, atomically. With length >= 0
+// the body must be exactly that long; a short or long body leaves the old
+// content untouched. A non-zero mtime is applied before the file appears.
+func (ns *Namespace) Put(ctx context.Context, name string, body io.Reader, length int64, mtime time.Time) (PutResult, error) {
+	loc, err := ns.writable("put", name)
+	if err != nil {
+		return PutResult{}, err
+	}
+	up, err := loc.Tree.create(loc.Path, true)
+	if err != nil {
+		return PutResult{}, err
+	}
+	defer up.abort()
+	src := body
+	if length >= 0 {
+		src = io.LimitReader(body, length+1)
+	}
+	if _, err := up.ReadFrom(src); err != nil {
+		return PutResult{}, err
+	}
+	if ctx.Err() != nil {
+		return PutResult{}, ctx.Err()
+	}
+	if length >= 0 && up.written < length {
+		return PutResult{}, ErrIncomplete
+	}
+	if length >= 0 && up.written > length {
+		return PutResult{}, ErrTooLong
+	}
+	fi, created, err := up.commit(mtime)
+	if err != nil {
+		return PutResult{}, err
+	}
+	return PutResult{Info: fi, Created: created}, nil
+}
+
+// writeFile adapts an upload to webdav.File for x/net/webdav's COPY.
+type writeFile struct {
+	*upload
+	name  string
+	props []davxml.Property
+}
+
+var (
+	_ webdav.File            = (*writeFile)(nil)
+	_ webdav.DeadPropsHolder = (*writeFile)(nil)
+	_ io.ReaderFrom          = (*writeFile)(nil)
+)
+
+func (w *writeFile) Close() error {
+	if w.err == nil && len(w.props) > 0 {
+		if err := w.tree.Props.Save(w.tmpPath, w.props); err != nil {
+			w.err = err
+		}
+	}
+	_, _, err := w.commit(time.Time{})
+	return err
+}
+
+func (w *writeFile) Read([]byte) (int, error) { return 0, errWriteOnly }
+func (w *writeFile) Seek(int64, int) (int64, error) {
+	return 0, errWriteOnly
+}
+func (w *writeFile) Readdir(int) ([]fs.FileInfo, error) { return nil, errWriteOnly }
+func (w *writeFile) Stat() (fs.FileInfo, error) {
+	fi, err := w.tmp.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return newFileInfo(fi, w.name), nil
+}
+
+func (w *writeFile) DeadProps() (map[xml.Name]webdav.Property, error) {
+	return toWebdav(w.props), nil
+}
+
+// Patch records the properties COPY carries over; they are written to the
+// temporary file before it is renamed into place.
+func (w *writeFile) Patch(patches []webdav.Proppatch) ([]webdav.Propstat, error) {
+	ps := webdav.Propstat{Status: 200}
+	for _, p := range patches {
+		for _, prop := range p.Props {
+			w.props = setProp(w.props, davxml.Property{Name: prop.XMLName, Lang: prop.Lang, Inner: string(prop.InnerXML)}, p.Remove)
+			ps.Props = append(ps.Props, webdav.Property{XMLName: prop.XMLName})
+		}
+	}
+	return []webdav.Propstat{ps}, nil
+}
+
+var errWriteOnly = errors.New("fs: file is open for writing only")

@@ -1,0 +1,28 @@
+// Package fs is davshare's file layer: the only place where a request path
+// becomes a file on disk.
+//
+// It gives each user a Namespace, a golang.org/x/net/webdav FileSystem made of
+// the user's home directory plus the shares mounted in it (RS-04 §4.7.3: a
+// sharee instance maps <instance>/<rest> to <original>/<rest>). Every backing
+// tree is an afero.Fs; in production it is RootFs, which confines all access
+// to one directory with os.Root, so neither ".." (encoded or not) nor a
+// symbolic link can leave a home. Links that point outside are hidden from
+// listings and unreadable; they never break a listing.
+//
+// It also owns what x/net/webdav gets wrong or slow for us:
+//   - ETag and content type come from the directory read and the file name,
+//     never from opening the file (style.md pitfall B.8);
+//   - writes that replace content go to a temporary file beside the target
+//     and are renamed into place after fsync, so a failed upload leaves the
+//     old content (pitfall F.29);
+//   - dead properties (RFC 4918 §4) live in one versioned extended attribute
+//     per resource, so a PROPPATCH is atomic and properties follow the file
+//     through renames, also by other programs;
+//   - lock names are canonical on-disk paths ("owner/path"), so a share
+//     mounted at several URLs is locked as one resource (pitfall D.18).
+//
+// Security boundaries: a Namespace only reaches its owner's home and the
+// mounts that the MountSource grants; read-only mounts refuse every write
+// with ErrReadOnly whatever the caller; names that start with ".davshare-"
+// are reserved for our temporary files and are neither listed nor reachable.
+package fs

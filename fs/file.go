@@ -1,0 +1,241 @@
+package fs
+
+import (
+	"context"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"io/fs"
+	"mime"
+	"os"
+	"path"
+	"strings"
+	"syscall"
+
+	"github.com/davshare/davshare/internal/davxml"
+	"github.com/spf13/afero"
+	"golang.org/x/net/webdav"
+)
+
+// FileInfo is what the namespace returns for every resource. It answers
+// ETag and content type from the stat result alone, so x/net/webdav and our
+// PROPFIND never open or sniff a file (pitfall B.8).
+type FileInfo struct {
+	os.FileInfo
+	name string
+}
+
+var (
+	_ webdav.ETager       = (*FileInfo)(nil)
+	_ webdav.ContentTyper = (*FileInfo)(nil)
+)
+
+func newFileInfo(fi os.FileInfo, name string) *FileInfo {
+	return &FileInfo{FileInfo: fi, name: name}
+}
+
+// Name is the name in the namespace: a mount root reports its mount name.
+func (fi *FileInfo) Name() string { return fi.name }
+
+// StrongETag identifies this version of the resource. The inode is part of
+// it because an atomic replace creates a new inode even when size and time
+// happen to match.
+func (fi *FileInfo) StrongETag() string {
+	mt := fi.ModTime().UnixNano()
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return fmt.Sprintf(`"%x-%x-%x"`, st.Ino, mt, fi.Size())
+	}
+	return fmt.Sprintf(`"%x-%x"`, mt, fi.Size())
+}
+
+// ETag implements webdav.ETager.
+func (fi *FileInfo) ETag(context.Context) (string, error) { return fi.StrongETag(), nil }
+
+// MimeType guesses the content type from the extension alone.
+func (fi *FileInfo) MimeType() string {
+	if fi.IsDir() {
+		return "httpd/unix-directory"
+	}
+	if t := mime.TypeByExtension(strings.ToLower(path.Ext(fi.name))); t != "" {
+		return t
+	}
+	return "application/octet-stream"
+}
+
+// ContentType implements webdav.ContentTyper.
+func (fi *FileInfo) ContentType(context.Context) (string, error) { return fi.MimeType(), nil }
+
+// Entry is one member of a collection listing.
+type Entry struct {
+	Info *FileInfo
+	Loc  Location
+	// Props holds the dead properties when the listing asked for them.
+	Props []davxml.Property
+}
+
+const listBatch = 1024
+
+// List calls fn for each visible member of the collection at loc, reading
+// the directory in batches so memory stays flat for huge folders. Members
+// are: real entries that are not ours, not mounted over and not links out of
+// the tree, then the mounts whose parent is loc. With withProps, each entry
+// carries its dead properties, read without opening the member.
+func (ns *Namespace) List(ctx context.Context, loc Location, withProps bool, fn func(Entry) error) error {
+	dir, err := loc.Tree.Fs.Open(loc.Path)
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	var mounts []*Mount
+	if loc.Mount == nil {
+		mounts = ns.mountsIn(loc.Name)
+	}
+	xp, fastProps := loc.Tree.Props.(XattrProps)
+	emit := func(fi os.FileInfo) error {
+		child := fi.Name()
+		if hidden(child) || mountedOver(mounts, child) {
+			return nil
+		}
+		e := Entry{Loc: Location{
+			Name:  path.Join(loc.Name, child),
+			Tree:  loc.Tree,
+			Path:  path.Join(loc.Path, child),
+			Mount: loc.Mount,
+		}}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			// Follow links that stay inside the tree; hide the others.
+			target, err := loc.Tree.Fs.Stat(e.Loc.Path)
+			if err != nil {
+				return nil
+			}
+			fi = target
+		}
+		e.Info = newFileInfo(fi, child)
+		if withProps {
+			var err error
+			if fastProps {
+				e.Props, err = xp.loadIn(dir, child)
+			} else {
+				e.Props, err = loc.Tree.Props.Load(e.Loc.Path)
+			}
+			if err != nil {
+				e.Props = nil // a corrupt record must not break the listing
+			}
+		}
+		return fn(e)
+	}
+	if osDir, ok := dir.(*os.File); ok {
+		for {
+			des, err := osDir.ReadDir(listBatch)
+			for _, de := range des {
+				fi, ierr := de.Info()
+				if ierr != nil {
+					continue // vanished between readdir and lstat
+				}
+				if err := emit(fi); err != nil {
+					return err
+				}
+			}
+			if err == io.EOF || (err == nil && len(des) == 0) {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+		}
+	} else {
+		fis, err := dir.Readdir(-1)
+		if err != nil {
+			return err
+		}
+		for _, fi := range fis {
+			if err := emit(fi); err != nil {
+				return err
+			}
+		}
+	}
+	for _, m := range mounts {
+		mloc, err := ns.Resolve(m.Path)
+		if err != nil {
+			continue
+		}
+		fi, err := ns.StatAt(mloc)
+		if err != nil {
+			continue // a broken share must not break its parent's listing
+		}
+		e := Entry{Info: fi, Loc: mloc}
+		if withProps {
+			e.Props, _ = ns.Props(mloc)
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Props returns the dead properties at a location.
+func (ns *Namespace) Props(loc Location) ([]davxml.Property, error) {
+	return loc.Tree.Props.Load(loc.Path)
+}
+
+// file is an open resource for x/net/webdav's GET and COPY.
+type file struct {
+	afero.File
+	ns  *Namespace
+	loc Location
+	// listed is set once Readdir has returned everything.
+	listed bool
+}
+
+var _ webdav.DeadPropsHolder = (*file)(nil)
+
+func (f *file) Stat() (os.FileInfo, error) {
+	fi, err := f.File.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return newFileInfo(fi, path.Base(f.loc.Name)), nil
+}
+
+// Readdir returns the visible members, mounts included, all at once.
+func (f *file) Readdir(count int) ([]os.FileInfo, error) {
+	if f.listed {
+		if count > 0 {
+			return nil, io.EOF
+		}
+		return nil, nil
+	}
+	f.listed = true
+	var out []os.FileInfo
+	err := f.ns.List(context.Background(), f.loc, false, func(e Entry) error {
+		out = append(out, e.Info)
+		return nil
+	})
+	return out, err
+}
+
+// DeadProps lets x/net/webdav's COPY carry dead properties to the copy.
+func (f *file) DeadProps() (map[xml.Name]webdav.Property, error) {
+	props, err := f.ns.Props(f.loc)
+	if err != nil {
+		return nil, err
+	}
+	return toWebdav(props), nil
+}
+
+// Patch is not used through open files: PROPPATCH is ours.
+func (f *file) Patch([]webdav.Proppatch) ([]webdav.Propstat, error) {
+	return nil, permission("proppatch", f.loc.Name, fs.ErrPermission)
+}
+
+func toWebdav(props []davxml.Property) map[xml.Name]webdav.Property {
+	m := make(map[xml.Name]webdav.Property, len(props))
+	for _, p := range props {
+		m[p.Name] = webdav.Property{XMLName: p.Name, Lang: p.Lang, InnerXML: []byte(p.Inner)}
+	}
+	return m
+}

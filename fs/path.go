@@ -1,0 +1,54 @@
+package fs
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"unicode/utf8"
+)
+
+// ErrInvalidPath is returned for names that no client may use: NUL bytes,
+// invalid UTF-8, or "." and ".." segments (which clean paths never contain,
+// so their presence means someone is probing).
+var ErrInvalidPath = errors.New("fs: invalid path")
+
+// reservedPrefix marks our temporary files; such names are never listed and
+// never reachable through a Namespace.
+const reservedPrefix = ".davshare-"
+
+// CleanName validates a slash-separated name from a request and returns it
+// in canonical form: rooted, without a trailing slash, "/" for the root.
+// It is the single entry point from URL paths into the file layer.
+func CleanName(name string) (string, error) {
+	if strings.IndexByte(name, 0) >= 0 || !utf8.ValidString(name) {
+		return "", fmt.Errorf("%w: %q", ErrInvalidPath, name)
+	}
+	for _, seg := range strings.Split(name, "/") {
+		if seg == "." || seg == ".." {
+			return "", fmt.Errorf("%w: %q", ErrInvalidPath, name)
+		}
+	}
+	return path.Clean("/" + name), nil
+}
+
+// reserved reports whether any segment of a clean name is one of ours.
+func reserved(name string) bool {
+	return strings.Contains(name, "/"+reservedPrefix)
+}
+
+// within reports whether name is base or lies below it (both clean).
+func within(name, base string) bool {
+	if base == "/" {
+		return true
+	}
+	return name == base || strings.HasPrefix(name, base+"/")
+}
+
+// join appends the part of name below base to target (all clean).
+func join(target, base, name string) string {
+	if base == "/" {
+		return path.Clean(target + name)
+	}
+	return path.Clean(target + strings.TrimPrefix(name, base))
+}

@@ -1,0 +1,185 @@
+package fs
+
+import (
+	"context"
+	"encoding/xml"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/davshare/davshare/internal/davxml"
+	"github.com/spf13/afero"
+)
+
+// Tree is one owner's backing store: a home directory. Shares mount
+// subtrees of it into other users' namespaces.
+type Tree struct {
+	// Owner names the user whose home this is; lock names start with it.
+	Owner string
+	Fs    afero.Fs
+	Props PropStore
+
+	patchMu sync.Mutex // serialises read-modify-write of dead properties
+
+	usageMu   sync.Mutex
+	usage     int64
+	usageAt   time.Time
+	usageBusy bool
+}
+
+// NewTree assembles a tree from its parts; tests use it with afero's
+// MemMapFs and MemProps.
+func NewTree(owner string, fsys afero.Fs, props PropStore) *Tree {
+	return &Tree{Owner: owner, Fs: fsys, Props: props}
+}
+
+// Homes opens the home trees below DIR/files lazily and keeps them open.
+type Homes struct {
+	dir   string
+	mu    sync.Mutex
+	trees map[string]*Tree
+}
+
+// NewHomes serves the homes below filesDir (DIR/files).
+func NewHomes(filesDir string) *Homes {
+	return &Homes{dir: filesDir, trees: map[string]*Tree{}}
+}
+
+// Tree returns the home of user, opening it on first use. The caller has
+// already checked that the account exists; a missing directory is created.
+func (h *Homes) Tree(user string) (*Tree, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if t, ok := h.trees[user]; ok {
+		return t, nil
+	}
+	if _, err := CleanName(user); err != nil || user == "" || filepath.Base(user) != user {
+		return nil, fmt.Errorf("%w: user %q", ErrInvalidPath, user)
+	}
+	dir := filepath.Join(h.dir, user)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, err
+	}
+	rfs, err := OpenRootFs(dir)
+	if err != nil {
+		return nil, err
+	}
+	t := NewTree(user, rfs, XattrProps{fs: rfs})
+	h.trees[user] = t
+	return t, nil
+}
+
+// Close releases every open home.
+func (h *Homes) Close() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for name, t := range h.trees {
+		if r, ok := t.Fs.(*RootFs); ok {
+			r.Close()
+		}
+		delete(h.trees, name)
+	}
+	return nil
+}
+
+// Quota is RFC 4331's pair for a collection.
+type Quota struct {
+	Used      int64
+	Available int64
+}
+
+const usageTTL = 30 * time.Second
+
+// Quota reports the tree's usage and the free space of the file system
+// holding it. Usage comes from a walk cached for usageTTL and refreshed in
+// the background, so a PROPFIND never waits for a walk after the first one.
+func (t *Tree) Quota(ctx context.Context) (Quota, error) {
+	q := Quota{Used: t.usedBytes(ctx), Available: -1}
+	if r, ok := t.Fs.(*RootFs); ok {
+		f, err := r.root.Open(".")
+		if err != nil {
+			return q, err
+		}
+		defer f.Close()
+		var st syscall.Statfs_t
+		if err := syscall.Fstatfs(int(f.Fd()), &st); err != nil {
+			return q, err
+		}
+		q.Available = int64(st.Bavail) * int64(st.Bsize)
+	}
+	return q, nil
+}
+
+func (t *Tree) usedBytes(ctx context.Context) int64 {
+	t.usageMu.Lock()
+	fresh := !t.usageAt.IsZero()
+	stale := time.Since(t.usageAt) > usageTTL
+	if fresh && (!stale || t.usageBusy) {
+		u := t.usage
+		t.usageMu.Unlock()
+		return u
+	}
+	t.usageBusy = true
+	t.usageMu.Unlock()
+	if fresh { // refresh in the background, answer with the last figure
+		go t.walkUsage()
+		t.usageMu.Lock()
+		defer t.usageMu.Unlock()
+		return t.usage
+	}
+	return t.walkUsage()
+}
+
+func (t *Tree) walkUsage() int64 {
+	var total int64
+	afero.Walk(t.Fs, "/", func(_ string, fi fs.FileInfo, err error) error {
+		if err == nil && fi.Mode().IsRegular() {
+			total += fi.Size()
+		}
+		return nil
+	})
+	t.usageMu.Lock()
+	defer t.usageMu.Unlock()
+	t.usage, t.usageAt, t.usageBusy = total, time.Now(), false
+	return total
+}
+
+// addUsage adjusts the cached usage after one of our own writes.
+func (t *Tree) addUsage(delta int64) {
+	t.usageMu.Lock()
+	t.usage += delta
+	t.usageMu.Unlock()
+}
+
+// invalidateUsage makes the next Quota recount, e.g. after a deletion whose
+// size we did not measure.
+func (t *Tree) invalidateUsage() {
+	t.usageMu.Lock()
+	if !t.usageAt.IsZero() {
+		t.usageAt = t.usageAt.Add(-usageTTL)
+	}
+	t.usageMu.Unlock()
+}
+
+// ProbeXattrs checks that dir's file system stores user extended attributes,
+// which dead properties and share records need. The server refuses to start
+// without them rather than lose data later.
+func ProbeXattrs(dir string) error {
+	f, err := os.CreateTemp(dir, reservedPrefix+"probe-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if err := saveFd(f, []davxml.Property{{Name: xml.Name{Space: "urn:davshare:probe", Local: "probe"}}}); err != nil {
+		return fmt.Errorf("the file system of %s does not support user extended attributes (%v); davshare stores properties and shares in them: use ext4, xfs, btrfs or zfs, or mount with user_xattr", dir, err)
+	}
+	if _, err := loadFd(f); err != nil {
+		return fmt.Errorf("reading back a user extended attribute in %s failed: %v", dir, err)
+	}
+	return nil
+}

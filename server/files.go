@@ -1,0 +1,362 @@
+package server
+
+import (
+	"errors"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/davshare/davshare/auth"
+	dsfs "github.com/davshare/davshare/fs"
+	"github.com/davshare/davshare/fs/lock"
+	"github.com/davshare/davshare/internal/davxml"
+	"golang.org/x/net/webdav"
+)
+
+// request is one request in a user's file space.
+type request struct {
+	s    *Server
+	w    http.ResponseWriter
+	r    *http.Request
+	user string
+	ns   *dsfs.Namespace
+	name string // clean name in the namespace
+}
+
+// serveFiles handles /dav/files/{user}/rest for the owner of that space.
+func (s *Server) serveFiles(w http.ResponseWriter, r *http.Request, acct auth.Account, user, rest string) {
+	name, err := dsfs.CleanName(rest)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ns, err := dsfs.NewNamespace(r.Context(), user, s.Homes, s.Mounts, s.Observer)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	q := &request{s: s, w: w, r: r, user: user, ns: ns, name: name}
+	switch r.Method {
+	case "PROPFIND":
+		q.propfind()
+	case "PROPPATCH":
+		q.proppatch()
+	case http.MethodPut:
+		q.put()
+	case "LOCK":
+		q.lock()
+	case "UNLOCK":
+		q.unlock()
+	case http.MethodGet, http.MethodHead, http.MethodDelete, "MKCOL", "COPY", "MOVE":
+		q.delegate()
+	case "REPORT":
+		davxml.WriteError(w, http.StatusForbidden, davxml.Empty(davxml.NS, "supported-report"))
+	default:
+		w.Header().Set("Allow", allowFiles)
+		davxml.WriteError(w, http.StatusMethodNotAllowed)
+	}
+}
+
+func (q *request) fail(err error) { q.s.fail(q.w, q.r, err) }
+
+// href is the URL path of a namespace name, with a trailing slash for
+// collections.
+func (q *request) href(name string, dir bool) string {
+	h := filesPrefix + q.user + name
+	if name == "/" {
+		h = homeHref(q.user)
+	} else if dir {
+		h += "/"
+	}
+	return h
+}
+
+// lockHref is the URL of a canonical lock root as the caller sees it.
+func (s *Server) lockHref(r *http.Request, root string) string {
+	return filesPrefix + root
+}
+
+// stat returns the resource at loc, or nil if there is none.
+func (q *request) stat(loc dsfs.Location) *dsfs.FileInfo {
+	fi, err := q.ns.StatAt(loc)
+	if err != nil {
+		return nil
+	}
+	return fi
+}
+
+// checkWrite is the one lock check for every write: it evaluates the If
+// header against current state and requires the tokens of every lock that
+// covers what the request writes (RFC 4918 §7, §10.4).
+func (q *request) checkWrite(self dsfs.Location, writes ...lock.Write) error {
+	var ih *lock.IfHeader
+	selfRes := lock.Resource{Name: self.LockName()}
+	if h := q.r.Header.Get("If"); h != "" {
+		parsed, err := lock.ParseIf(h)
+		if err != nil {
+			return err
+		}
+		ih = &parsed
+		if fi := q.stat(self); fi != nil {
+			selfRes.ETag = fi.StrongETag()
+		}
+	}
+	return q.s.Locks.Check(time.Now(), q.user, ih, selfRes, q.resolveTag, writes...)
+}
+
+// resolveTag maps a tagged If-header URL to a lock resource in the caller's
+// own space; URLs elsewhere do not resolve.
+func (q *request) resolveTag(uri string) (lock.Resource, bool) {
+	name, ok := q.nameOf(uri)
+	if !ok {
+		return lock.Resource{}, false
+	}
+	loc, err := q.ns.Resolve(name)
+	if err != nil {
+		return lock.Resource{}, false
+	}
+	res := lock.Resource{Name: loc.LockName()}
+	if fi := q.stat(loc); fi != nil {
+		res.ETag = fi.StrongETag()
+	}
+	return res, true
+}
+
+// nameOf turns an absolute URL or path into a name in the caller's files
+// space, if it is one.
+func (q *request) nameOf(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Host != "" && u.Host != q.r.Host) {
+		return "", false
+	}
+	base := filesPrefix + q.user
+	p := u.Path
+	if p != base && !strings.HasPrefix(p, base+"/") {
+		return "", false
+	}
+	name, err := dsfs.CleanName(strings.TrimPrefix(p, base))
+	if err != nil {
+		return "", false
+	}
+	return name, true
+}
+
+// write describes a write to loc; created or removed members also change
+// their parent collection's membership (RFC 4918 §7.3, depth-0 locks).
+func writeAt(loc dsfs.Location, depth lock.Depth) lock.Write {
+	return lock.Write{Name: loc.LockName(), Depth: depth}
+}
+
+func (q *request) parentWrite(loc dsfs.Location) (lock.Write, bool) {
+	if loc.Name == "/" || loc.MountRoot() {
+		return lock.Write{}, false
+	}
+	parent, err := q.ns.Resolve(path.Dir(loc.Name))
+	if err != nil {
+		return lock.Write{}, false
+	}
+	return writeAt(parent, lock.Zero), true
+}
+
+// delegate runs x/net/webdav for GET, HEAD, DELETE, MKCOL, COPY and MOVE
+// after our authorization, precondition and lock checks.
+func (q *request) delegate() {
+	r := q.r
+	src, err := q.ns.Resolve(q.name)
+	if err != nil {
+		q.fail(err)
+		return
+	}
+	var dst dsfs.Location
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		q.serveWebdav(r, func(int) {})
+		return
+	case http.MethodDelete, "MKCOL":
+		if src.ReadOnly() && !(r.Method == http.MethodDelete && src.MountRoot()) {
+			q.fail(&fs.PathError{Op: r.Method, Path: q.name, Err: dsfs.ErrReadOnly})
+			return
+		}
+	case "COPY", "MOVE":
+		var ok bool
+		if dst, ok = q.destination(src); !ok {
+			return
+		}
+	}
+	fi := q.stat(src)
+	if err := checkPreconditions(r, fi); err != nil {
+		q.fail(err)
+		return
+	}
+	writes := q.writesFor(src, dst, fi)
+	if err := q.checkWrite(src, writes...); err != nil {
+		q.fail(err)
+		return
+	}
+	if r.Method == "MOVE" && r.Header.Get("Overwrite") == "" {
+		// x/net/webdav reads a missing Overwrite as F for MOVE, unlike
+		// COPY and RFC 4918 §10.6 (pitfall E.22).
+		r.Header.Set("Overwrite", "T")
+	}
+	q.serveWebdav(r, func(status int) {
+		if status >= 300 {
+			return
+		}
+		switch r.Method {
+		case http.MethodDelete, "MOVE":
+			q.s.Locks.RemoveTree(src.LockName())
+		}
+	})
+}
+
+// writesFor lists what a delegated method writes, for the lock check.
+func (q *request) writesFor(src, dst dsfs.Location, fi *dsfs.FileInfo) []lock.Write {
+	var ws []lock.Write
+	add := func(loc dsfs.Location, depth lock.Depth, membership bool) {
+		ws = append(ws, writeAt(loc, depth))
+		if membership {
+			if pw, ok := q.parentWrite(loc); ok {
+				ws = append(ws, pw)
+			}
+		}
+	}
+	switch q.r.Method {
+	case http.MethodDelete:
+		add(src, lock.Infinite, true)
+	case "MKCOL":
+		add(src, lock.Zero, true)
+	case "COPY":
+		add(dst, lock.Infinite, q.stat(dst) == nil)
+	case "MOVE":
+		add(src, lock.Infinite, true)
+		add(dst, lock.Infinite, q.stat(dst) == nil)
+	}
+	return ws
+}
+
+// destination validates the Destination header of COPY and MOVE: it must be
+// in the caller's own files space, writable, and not inside the source.
+func (q *request) destination(src dsfs.Location) (dsfs.Location, bool) {
+	raw := q.r.Header.Get("Destination")
+	u, err := url.Parse(raw)
+	if raw == "" || err != nil {
+		davxml.WriteError(q.w, http.StatusBadRequest)
+		return dsfs.Location{}, false
+	}
+	if u.Host != "" && u.Host != q.r.Host {
+		davxml.WriteError(q.w, http.StatusBadGateway)
+		return dsfs.Location{}, false
+	}
+	name, ok := q.nameOf(raw)
+	if !ok {
+		davxml.WriteError(q.w, http.StatusForbidden)
+		return dsfs.Location{}, false
+	}
+	switch q.r.Header.Get("Overwrite") {
+	case "", "T", "F":
+	default:
+		davxml.WriteError(q.w, http.StatusBadRequest)
+		return dsfs.Location{}, false
+	}
+	dst, err := q.ns.Resolve(name)
+	if err != nil {
+		q.fail(err)
+		return dsfs.Location{}, false
+	}
+	if dst.Tree == src.Tree && (dst.Path == src.Path || strings.HasPrefix(dst.Path, src.Path+"/") || src.Path == "/") {
+		// COPY or MOVE into itself would recurse (pitfall E.26).
+		davxml.WriteError(q.w, http.StatusForbidden)
+		return dsfs.Location{}, false
+	}
+	if dst.ReadOnly() || (q.r.Method == "MOVE" && src.ReadOnly() && !src.MountRoot()) {
+		q.fail(&fs.PathError{Op: q.r.Method, Path: name, Err: dsfs.ErrReadOnly})
+		return dsfs.Location{}, false
+	}
+	return dst, true
+}
+
+// serveWebdav runs x/net/webdav with our namespace. Our checks have already
+// run, so its lock system only confirms, and the If header it would parse
+// again is removed (its own parser skips tags with another host, A.23).
+func (q *request) serveWebdav(r *http.Request, after func(status int)) {
+	r2 := r.Clone(r.Context())
+	r2.Header.Del("If")
+	h := &webdav.Handler{
+		Prefix:     filesPrefix + q.user,
+		FileSystem: q.ns,
+		LockSystem: checkedLocks{},
+		Logger: func(r *http.Request, err error) {
+			if err != nil {
+				q.s.log.DebugContext(r.Context(), "webdav", "method", r.Method, "path", r.URL.Path, "err", err)
+			}
+		},
+	}
+	sw := &statusWriter{ResponseWriter: q.w}
+	h.ServeHTTP(sw, r2)
+	after(sw.status)
+}
+
+// checkedLocks is the webdav.LockSystem x/net/webdav sees: every lock
+// question was answered by fs/lock before the request got here.
+type checkedLocks struct{}
+
+func (checkedLocks) Confirm(time.Time, string, string, ...webdav.Condition) (func(), error) {
+	return func() {}, nil
+}
+func (checkedLocks) Create(time.Time, webdav.LockDetails) (string, error) {
+	return "urn:davshare:checked", nil
+}
+func (checkedLocks) Refresh(time.Time, string, time.Duration) (webdav.LockDetails, error) {
+	return webdav.LockDetails{}, webdav.ErrNoSuchLock
+}
+func (checkedLocks) Unlock(time.Time, string) error { return nil }
+
+// checkPreconditions evaluates RFC 9110 §13 conditions for a state-changing
+// request against the current resource (nil when there is none).
+func checkPreconditions(r *http.Request, fi *dsfs.FileInfo) error {
+	etag := ""
+	if fi != nil {
+		etag = fi.StrongETag()
+	}
+	if im := r.Header.Get("If-Match"); im != "" {
+		if fi == nil || !etagListMatches(im, etag, true) {
+			return errPrecondition
+		}
+	} else if ius := r.Header.Get("If-Unmodified-Since"); ius != "" && fi != nil {
+		if t, err := http.ParseTime(ius); err == nil && fi.ModTime().Truncate(time.Second).After(t) {
+			return errPrecondition
+		}
+	}
+	if inm := r.Header.Get("If-None-Match"); inm != "" && fi != nil {
+		if etagListMatches(inm, etag, false) {
+			return errPrecondition
+		}
+	}
+	return nil
+}
+
+// etagListMatches reports whether a comma-separated entity-tag list (or
+// "*") matches etag; strong comparison refuses weak tags (RFC 9110 §8.8.3.2).
+func etagListMatches(list, etag string, strong bool) bool {
+	for _, t := range strings.Split(list, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" {
+			return true
+		}
+		if strings.HasPrefix(t, "W/") {
+			if strong {
+				continue
+			}
+			t = t[2:]
+		}
+		if t == etag {
+			return true
+		}
+	}
+	return false
+}
+
+var errNotCollection = errors.New("server: not a collection")

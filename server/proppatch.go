@@ -1,0 +1,94 @@
+package server
+
+import (
+	"encoding/xml"
+	"net/http"
+
+	dsfs "github.com/davshare/davshare/fs"
+	"github.com/davshare/davshare/fs/lock"
+	"github.com/davshare/davshare/internal/davxml"
+	"io/fs"
+)
+
+// protected reports properties no client may set: every live property we
+// compute, and the sharing ones (RS-04 §4.4).
+func protected(n xml.Name) bool {
+	if n.Space != davxml.NS {
+		return false
+	}
+	if n.Local == "displayname" {
+		return false
+	}
+	if liveProps[n.Local] || isLive(n) {
+		return true
+	}
+	switch n.Local {
+	case "creationdate", "share-access", "invite", "share-resource-uri", "sharer-resource-uri",
+		"supported-privilege-set", "current-user-privilege-set", "sync-token", "notificationtype",
+		"notification-URL", "principal-URL":
+		return true
+	}
+	return false
+}
+
+// proppatch applies a PROPPATCH atomically and answers 207 (RFC 4918 §9.2).
+func (q *request) proppatch() {
+	loc, err := q.ns.Resolve(q.name)
+	if err != nil {
+		q.fail(err)
+		return
+	}
+	fi, err := q.ns.StatAt(loc)
+	if err != nil {
+		q.fail(err)
+		return
+	}
+	if loc.ReadOnly() {
+		q.fail(&fs.PathError{Op: "proppatch", Path: q.name, Err: dsfs.ErrReadOnly})
+		return
+	}
+	if err := checkPreconditions(q.r, fi); err != nil {
+		q.fail(err)
+		return
+	}
+	if err := q.checkWrite(loc, writeAt(loc, lock.Zero)); err != nil {
+		q.fail(err)
+		return
+	}
+	body, err := davxml.ReadBody(q.r, q.s.BodyLimit)
+	if err != nil {
+		q.fail(err)
+		return
+	}
+	patches, err := davxml.ParsePropertyUpdate(body)
+	if err != nil {
+		q.fail(err)
+		return
+	}
+	results, err := loc.Tree.Patch(loc.Path, patches, protected)
+	if err != nil {
+		q.fail(err)
+		return
+	}
+	byStatus := map[int]*davxml.Propstat{}
+	var order []int
+	for _, res := range results {
+		ps, ok := byStatus[res.Status]
+		if !ok {
+			ps = &davxml.Propstat{Status: res.Status}
+			if res.Status == http.StatusForbidden {
+				ps.Error = []string{davxml.Empty(davxml.NS, "cannot-modify-protected-property")}
+			}
+			byStatus[res.Status] = ps
+			order = append(order, res.Status)
+		}
+		ps.Props = append(ps.Props, davxml.Prop{Name: res.Name})
+	}
+	ms := davxml.NewMultistatus(q.w)
+	var pss []davxml.Propstat
+	for _, st := range order {
+		pss = append(pss, *byStatus[st])
+	}
+	ms.Response(davxml.Href(q.href(loc.Name, fi.IsDir())), pss...)
+	ms.Close("")
+}

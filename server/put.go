@@ -1,0 +1,113 @@
+package server
+
+import (
+	"errors"
+	"io/fs"
+	"net/http"
+	"strconv"
+	"time"
+
+	dsfs "github.com/davshare/davshare/fs"
+	"github.com/davshare/davshare/fs/lock"
+	"github.com/davshare/davshare/internal/davxml"
+)
+
+// put stores a body atomically (fs.Namespace.Put): 201 for a new resource,
+// 204 for a replaced one, with the new strong ETag.
+func (q *request) put() {
+	r := q.r
+	loc, err := q.ns.Resolve(q.name)
+	if err != nil {
+		q.fail(err)
+		return
+	}
+	if loc.ReadOnly() {
+		q.fail(&fs.PathError{Op: "put", Path: q.name, Err: dsfs.ErrReadOnly})
+		return
+	}
+	fi := q.stat(loc)
+	if fi != nil && fi.IsDir() {
+		w := q.w
+		w.Header().Set("Allow", allowFiles)
+		davxml.WriteError(w, http.StatusMethodNotAllowed)
+		return
+	}
+	if err := checkPreconditions(r, fi); err != nil {
+		q.fail(err)
+		return
+	}
+	writes := []lock.Write{writeAt(loc, lock.Zero)}
+	if fi == nil {
+		if pw, ok := q.parentWrite(loc); ok {
+			writes = append(writes, pw)
+		}
+	}
+	if err := q.checkWrite(loc, writes...); err != nil {
+		q.fail(err)
+		return
+	}
+	if err := q.fits(loc, fi); err != nil {
+		q.fail(err)
+		return
+	}
+	mtime, mtimeSet := ocMtime(r)
+	res, err := q.ns.Put(r.Context(), q.name, r.Body, r.ContentLength, mtime)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			// The target may be missing; only a missing parent fails.
+			davxml.WriteError(q.w, http.StatusConflict)
+			return
+		}
+		q.fail(err)
+		return
+	}
+	h := q.w.Header()
+	h.Set("ETag", res.Info.StrongETag())
+	if mtimeSet {
+		h.Set("X-OC-MTime", "accepted")
+	}
+	if res.Created {
+		h.Set("Location", q.href(q.name, false))
+		q.w.WriteHeader(http.StatusCreated)
+		return
+	}
+	q.w.WriteHeader(http.StatusNoContent)
+}
+
+// fits refuses an upload that announces more bytes than the tree has room
+// for (507, RFC 4331 §6). Finder announces chunked uploads with
+// X-Expected-Entity-Length.
+func (q *request) fits(loc dsfs.Location, old *dsfs.FileInfo) error {
+	want := q.r.ContentLength
+	if want < 0 {
+		want, _ = strconv.ParseInt(q.r.Header.Get("X-Expected-Entity-Length"), 10, 64)
+	}
+	if want <= 0 {
+		return nil
+	}
+	if old != nil {
+		want -= old.Size()
+	}
+	qu, err := loc.Tree.Quota(q.r.Context())
+	if err != nil || qu.Available < 0 {
+		return nil
+	}
+	if want > qu.Available {
+		return dsfs.ErrInsufficientStorage
+	}
+	return nil
+}
+
+// ocMtime reads X-OC-Mtime (Unix seconds), which ownCloud-style sync clients
+// and rclone's owncloud vendor mode send to preserve modification times.
+func ocMtime(r *http.Request) (time.Time, bool) {
+	v := r.Header.Get("X-OC-Mtime")
+	if v == "" {
+		return time.Time{}, false
+	}
+	sec, err := strconv.ParseFloat(v, 64)
+	if err != nil || sec < 0 || sec > 1<<40 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, int64(sec*1e9)), true
+}

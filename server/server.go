@@ -1,0 +1,180 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/davshare/davshare/auth"
+	dsfs "github.com/davshare/davshare/fs"
+	"github.com/davshare/davshare/fs/lock"
+	"github.com/davshare/davshare/internal/davxml"
+)
+
+// Accounts is what the router needs from the account store.
+type Accounts interface {
+	Lookup(name auth.Username) (auth.Account, bool)
+}
+
+// Authenticator wraps handlers with HTTP authentication; it must put the
+// account in the request context (auth.WithAccount).
+type Authenticator interface {
+	Middleware(next http.Handler) http.Handler
+}
+
+
+// NotificationHandler serves a user's notification collection; the router
+// has authenticated the caller and checked that user is the caller.
+type NotificationHandler interface {
+	Serve(w http.ResponseWriter, r *http.Request, user string, name string)
+}
+
+// Options configures a Server. Accounts, Auth, Homes and Locks are required.
+type Options struct {
+	Accounts      Accounts
+	Auth          Authenticator
+	Homes         dsfs.TreeOpener
+	Locks         lock.Store
+	Mounts        dsfs.MountSource    // nil: no shares
+	Observer      dsfs.Observer       // nil: nobody follows moves
+	Notifications NotificationHandler // nil: 404 under /dav/notifications/
+	Logger        *slog.Logger
+	// BodyLimit caps XML request bodies (default davxml.DefaultBodyLimit).
+	BodyLimit int64
+	// LockMaxTimeout caps lock lifetimes (default one hour).
+	LockMaxTimeout time.Duration
+	// Sharing adds "resource-sharing" to the DAV header.
+	Sharing bool
+}
+
+// Server routes davshare's URL space. It is an http.Handler.
+type Server struct {
+	Options
+	log     *slog.Logger
+	authed  http.Handler
+	davHdr  string
+	started time.Time
+}
+
+// New builds the router.
+func New(o Options) *Server {
+	if o.BodyLimit <= 0 {
+		o.BodyLimit = davxml.DefaultBodyLimit
+	}
+	if o.LockMaxTimeout <= 0 {
+		o.LockMaxTimeout = time.Hour
+	}
+	s := &Server{Options: o, log: orDiscard(o.Logger), started: time.Now()}
+	s.davHdr = "1, 2, 3"
+	if o.Sharing {
+		s.davHdr += ", resource-sharing"
+	}
+	s.authed = o.Auth.Middleware(http.HandlerFunc(s.serveAuthed))
+	return s
+}
+
+const (
+	filesPrefix         = "/dav/files/"
+	principalsPrefix    = "/dav/principals/"
+	notificationsPrefix = "/dav/notifications/"
+)
+
+// ServeHTTP is the router: OPTIONS and /healthz before authentication,
+// everything else after it.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.Method == http.MethodOptions:
+		s.serveOptions(w, r)
+	case r.URL.Path == "/healthz":
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	default:
+		s.authed.ServeHTTP(w, r)
+	}
+}
+
+func (s *Server) serveAuthed(w http.ResponseWriter, r *http.Request) {
+	acct, ok := auth.AccountFrom(r.Context())
+	if !ok { // the middleware guarantees an account; be safe anyway
+		davxml.WriteError(w, http.StatusUnauthorized)
+		return
+	}
+	setLogUser(r.Context(), string(acct.Name))
+	p := r.URL.Path
+	switch {
+	case isDiscovery(p):
+		s.serveDiscovery(w, r, acct)
+	case strings.HasPrefix(p, filesPrefix):
+		user, rest, ok := s.ownSpace(p, filesPrefix, acct)
+		if !ok {
+			davxml.WriteError(w, http.StatusNotFound)
+			return
+		}
+		s.serveFiles(w, r, acct, user, rest)
+	case strings.HasPrefix(p, principalsPrefix):
+		_, rest, ok := s.ownSpace(p, principalsPrefix, acct)
+		if !ok || (rest != "" && rest != "/") {
+			davxml.WriteError(w, http.StatusNotFound)
+			return
+		}
+		s.servePrincipal(w, r, acct)
+	case strings.HasPrefix(p, notificationsPrefix) && s.Notifications != nil:
+		user, rest, ok := s.ownSpace(p, notificationsPrefix, acct)
+		if !ok {
+			davxml.WriteError(w, http.StatusNotFound)
+			return
+		}
+		s.Notifications.Serve(w, r, user, strings.TrimPrefix(rest, "/"))
+	default:
+		davxml.WriteError(w, http.StatusNotFound)
+	}
+}
+
+// ownSpace splits "/prefix/{user}/rest" and accepts it only when {user} is
+// the caller: another user's space is indistinguishable from nothing (404).
+// The user segment is compared exactly, so "/dav/files/alice2" never falls
+// into alice's space (pitfall A.1).
+func (s *Server) ownSpace(p, prefix string, acct auth.Account) (user, rest string, ok bool) {
+	tail := strings.TrimPrefix(p, prefix)
+	user, rest, _ = strings.Cut(tail, "/")
+	if user == "" || auth.Username(user) != acct.Name {
+		return "", "", false
+	}
+	if rest != "" || strings.HasSuffix(tail, "/") {
+		rest = "/" + rest
+	}
+	return user, rest, true
+}
+
+// isDiscovery reports the collections above the user spaces that clients
+// probe (GNOME, Office, Explorer): they answer PROPFIND with the caller's
+// own entries.
+func isDiscovery(p string) bool {
+	switch strings.TrimSuffix(p, "/") {
+	case "", "/dav", "/dav/files", "/dav/principals", "/dav/notifications":
+		return true
+	}
+	return false
+}
+
+// Run serves on srv until ctx is cancelled, then shuts down gracefully,
+// letting in-flight requests finish for at most grace.
+func Run(ctx context.Context, srv *http.Server, serve func() error, grace time.Duration) error {
+	errc := make(chan error, 1)
+	go func() { errc <- serve() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if err == context.DeadlineExceeded {
+		srv.Close()
+	}
+	<-errc
+	return err
+}

@@ -1,0 +1,136 @@
+package server_test
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/davshare/davshare/auth"
+	dsfs "github.com/davshare/davshare/fs"
+	"github.com/davshare/davshare/fs/lock"
+	"github.com/davshare/davshare/server"
+)
+
+// env is a real davshare router on a loopback listener with two users.
+type env struct {
+	t    *testing.T
+	data string
+	srv  *httptest.Server
+	// Stop closes the server; tests that restart call it before env.restart.
+	homes *dsfs.Homes
+}
+
+var passwords = map[string]string{"alice": "alice-secret", "bob": "bob-secret"}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	data := t.TempDir()
+	if err := dsfs.ProbeXattrs(data); err != nil {
+		t.Skipf("no user xattrs in the test directory: %v", err)
+	}
+	store, err := auth.Open(data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"alice", "bob"} {
+		if _, err := store.Add(auth.Username(u), u+"@example.org", strings.ToUpper(u[:1])+u[1:], passwords[u]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := &env{t: t, data: data}
+	e.start()
+	return e
+}
+
+// start serves the data directory with fresh in-memory state, as a
+// restarted process would.
+func (e *env) start() {
+	store, err := auth.Open(e.data, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.homes = dsfs.NewHomes(filepath.Join(e.data, "files"))
+	s := server.New(server.Options{
+		Accounts: store,
+		Auth:     auth.NewAuthenticator(store, auth.AuthOptions{}),
+		Homes:    e.homes,
+		Locks:    lock.NewManager(time.Hour),
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	e.srv = httptest.NewServer(s.Handler())
+	e.t.Cleanup(e.stop)
+}
+
+func (e *env) stop() {
+	if e.srv != nil {
+		e.srv.Close()
+		e.homes.Close()
+		e.srv = nil
+	}
+}
+
+func (e *env) restart() {
+	e.stop()
+	e.start()
+}
+
+// do sends a request as user ("" for anonymous) with header pairs.
+func (e *env) do(method, path, user, body string, hdr ...string) *http.Response {
+	e.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if user != "" {
+		req.SetBasicAuth(user, passwords[user])
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return resp
+}
+
+// call is do, reading and closing the body.
+func (e *env) call(method, path, user, body string, hdr ...string) (*http.Response, string) {
+	e.t.Helper()
+	resp := e.do(method, path, user, body, hdr...)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return resp, string(b)
+}
+
+// expect asserts a status and returns the body.
+func (e *env) expect(status int, method, path, user, body string, hdr ...string) (*http.Response, string) {
+	e.t.Helper()
+	resp, b := e.call(method, path, user, body, hdr...)
+	if resp.StatusCode != status {
+		e.t.Fatalf("%s %s as %q: status %d, want %d; body: %s", method, path, user, resp.StatusCode, status, b)
+	}
+	return resp, b
+}
+
+// file reads a file of a home directly from disk.
+func (e *env) file(user, name string) (string, bool) {
+	b, err := os.ReadFile(filepath.Join(e.data, "files", user, name))
+	if err != nil {
+		return "", false
+	}
+	return string(b), true
+}

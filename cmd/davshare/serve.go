@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/davshare/davshare/auth"
+	"github.com/davshare/davshare/config"
+	dsfs "github.com/davshare/davshare/fs"
+	"github.com/davshare/davshare/fs/lock"
+	"github.com/davshare/davshare/server"
+)
+
+// serve runs the server until SIGINT or SIGTERM.
+func serve(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfgFile := fs.String("config", "", "TOML configuration file")
+	apply := config.BindFlags(fs)
+	if pos, err := parseInterleaved(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usageError(fmt.Sprintf("serve: unexpected argument %q", pos[0]))
+	}
+	cfg, err := config.Load(*cfgFile, os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	if err := apply(&cfg); err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, stderr)
+
+	if err := os.MkdirAll(filepath.Join(cfg.Data, "files"), 0o750); err != nil {
+		return err
+	}
+	if err := dsfs.ProbeXattrs(cfg.Data); err != nil {
+		return err
+	}
+	accounts, err := auth.Open(cfg.Data, log)
+	if err != nil {
+		return err
+	}
+	firstPassword := ""
+	if accounts.Len() == 0 {
+		if firstPassword, err = createAdmin(accounts); err != nil {
+			return err
+		}
+	}
+	homes := dsfs.NewHomes(filepath.Join(cfg.Data, "files"))
+	defer homes.Close()
+	authn := auth.NewAuthenticator(accounts, auth.AuthOptions{
+		CacheTTL:  time.Duration(cfg.Auth.CacheTTL),
+		CacheSize: cfg.Auth.CacheSize,
+	})
+	srv := server.New(server.Options{
+		Accounts:       accounts,
+		Auth:           authn,
+		Homes:          homes,
+		Locks:          lock.NewManager(time.Duration(cfg.Limits.LockMaxTimeout)),
+		Logger:         log,
+		BodyLimit:      cfg.Limits.XMLBodyBytes,
+		LockMaxTimeout: time.Duration(cfg.Limits.LockMaxTimeout),
+	})
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go accounts.Watch(ctx, time.Second)
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	if firstPassword != "" {
+		fmt.Fprintf(stdout, "created user admin with password %s (shown once; change it with 'davshare user passwd admin --password-stdin')\n", firstPassword)
+		fmt.Fprintf(stdout, "mount %s/dav/files/admin/ as user admin\n", base)
+	}
+	fmt.Fprintf(stdout, "davshare serving %s on %s\n", cfg.Data, base)
+	httpSrv := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: time.Duration(cfg.Limits.ReadHeaderTimeout),
+		IdleTimeout:       time.Duration(cfg.Limits.IdleTimeout),
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	err = server.Run(ctx, httpSrv, func() error { return httpSrv.Serve(ln) }, time.Duration(cfg.Limits.ShutdownTimeout))
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	log.Info("stopped")
+	return err
+}
+
+// createAdmin makes the first account on an empty data directory.
+func createAdmin(accounts *auth.Store) (string, error) {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	pw := base64.RawURLEncoding.EncodeToString(b[:])
+	_, err := accounts.Add("admin", "admin@localhost", "Administrator", pw)
+	return pw, err
+}
+
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.SlogLevel()}
+	if c.Format == config.LogJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/davshare/davshare/auth"
+)
+
+// userCmd manages accounts. It works while the server runs: the server
+// picks changes up within seconds.
+func userCmd(args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("user", flag.ContinueOnError)
+	data := fs.String("data", "./davshare-data", "data directory")
+	email := fs.String("email", "", "e-mail address (user add)")
+	display := fs.String("display-name", "", "display name (user add)")
+	pwStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usageError("user: missing subcommand")
+	}
+	store, err := auth.Open(*data, nil)
+	if err != nil {
+		return err
+	}
+	name := func() (auth.Username, error) {
+		if len(pos) != 2 {
+			return "", usageError(fmt.Sprintf("user %s: expected one NAME", pos[0]))
+		}
+		return auth.Username(pos[1]), nil
+	}
+	password := func() (string, error) {
+		if !*pwStdin {
+			return "", usageError("the password is read from standard input: pass --password-stdin")
+		}
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", err
+		}
+		return strings.TrimRight(line, "\r\n"), nil
+	}
+	switch pos[0] {
+	case "add":
+		n, err := name()
+		if err != nil {
+			return err
+		}
+		if *email == "" {
+			return usageError("user add: --email is required")
+		}
+		pw, err := password()
+		if err != nil {
+			return err
+		}
+		acct, err := store.Add(n, *email, *display, pw)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "added user %s <%s>\n", acct.Name, acct.Email)
+	case "passwd":
+		n, err := name()
+		if err != nil {
+			return err
+		}
+		pw, err := password()
+		if err != nil {
+			return err
+		}
+		if err := store.SetPassword(n, pw); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "changed the password of %s\n", n)
+	case "del":
+		n, err := name()
+		if err != nil {
+			return err
+		}
+		if err := store.Delete(n); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "deleted user %s; the files in %s/files/%s are kept\n", n, *data, n)
+	case "list":
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tEMAIL\tDISPLAY NAME")
+		for _, a := range store.List() {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", a.Name, a.Email, a.DisplayName)
+		}
+		return tw.Flush()
+	default:
+		return usageError(fmt.Sprintf("user: unknown subcommand %q", pos[0]))
+	}
+	return nil
+}

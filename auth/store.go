@@ -54,7 +54,9 @@ func newSnapshot(accts []Account) snapshot {
 	sortAccounts(s.sorted)
 	for _, a := range s.sorted {
 		s.byName[a.Name] = a
-		s.byEmail[emailKey(a.Email)] = a.Name
+		if a.Email != "" { // only hand-edited files lack one
+			s.byEmail[emailKey(a.Email)] = a.Name
+		}
 	}
 	return s
 }
@@ -240,15 +242,17 @@ func (s *Store) update(fn func([]Account) ([]Account, error)) error {
 			return err
 		}
 		defer unlock()
-		accts, _, err := readAccounts(s.path())
+		accts, stamp, err := readAccounts(s.path())
 		if err != nil {
 			return err
 		}
-		accts, err = fn(accts)
+		changed, err := fn(slices.Clone(accts))
 		if err != nil {
+			s.install(accts, stamp) // what was read is newer than what we had
 			return err
 		}
-		stamp, err := writeAccounts(s.dir, accts)
+		accts = changed
+		stamp, err = writeAccounts(s.dir, accts)
 		if err != nil {
 			return err
 		}

@@ -243,6 +243,7 @@ func TestOpenFiles(t *testing.T) {
 		{"missing file", nil, 0, ""},
 		{"empty file", ptr(""), 0, ""},
 		{"valid", ptr(valid), 1, ""},
+		{"hand-edited, no email", ptr(`{"version":1,"accounts":[{"name":"alice"},{"name":"bob"}]}`), 2, ""},
 		{"not JSON", ptr("{"), 0, "not valid JSON"},
 		{"newer version", ptr(`{"version":2,"accounts":[]}`), 0, "version 2"},
 		{"no version", ptr(`{"accounts":[]}`), 0, "version 0"},
@@ -270,6 +271,9 @@ func TestOpenFiles(t *testing.T) {
 			}
 			if s.Len() != tt.want {
 				t.Errorf("Len = %d, want %d", s.Len(), tt.want)
+			}
+			if a, ok := s.LookupEmail(""); ok {
+				t.Errorf("LookupEmail(\"\") found %q", a.Name)
 			}
 		})
 	}

@@ -38,10 +38,11 @@ func diff(prev, next snapshot) Event {
 
 // Subscribe registers fn to be called with every change this Store sees:
 // its own writes and the changes of other processes that [Store.Watch]
-// loads. Events arrive one at a time and in order. fn runs on the goroutine
-// that made or noticed the change, after the Store's locks are released, so
-// it may call the Store; a write it makes is delivered after fn returns.
-// fn should return quickly, as it holds up that goroutine.
+// loads. Events arrive one at a time and in file order. fn runs on a
+// goroutine that made or noticed a change, after the Store's locks are
+// released, so it may call the Store; the event of a write it makes follows
+// once fn has returned. fn should return quickly, as it holds up that
+// goroutine.
 func (s *Store) Subscribe(fn func(Event)) {
 	s.events.mu.Lock()
 	defer s.events.mu.Unlock()

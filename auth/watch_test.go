@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -157,6 +158,24 @@ func TestWatchKeepsAccountsWhenFileBreaks(t *testing.T) {
 	}
 	if _, err := s.reloadIfChanged(); err != nil {
 		t.Fatalf("reload of the fixed file: %v\n%s", err, fixed)
+	}
+	if ev := events.next(t, time.Second); !slices.Equal(names(ev.Added), []Username{"bob"}) {
+		t.Errorf("event %+v, want bob added", ev)
+	}
+}
+
+// TestFailedWriteRefreshes: a write that fails because of another process's
+// change still brings this Store up to date with the file it read.
+func TestFailedWriteRefreshes(t *testing.T) {
+	dir := t.TempDir()
+	server, cli := openTest(t, dir), openTest(t, dir)
+	events := subscribe(server)
+	mustAdd(t, cli, "bob", "bob@example.org", "pw")
+	if _, err := server.Add("bob", "robert@example.org", "", "pw"); !errors.Is(err, ErrExists) {
+		t.Fatalf("Add of a name taken elsewhere: %v", err)
+	}
+	if _, ok := server.Lookup("bob"); !ok {
+		t.Error("the Store did not learn of bob")
 	}
 	if ev := events.next(t, time.Second); !slices.Equal(names(ev.Added), []Username{"bob"}) {
 		t.Errorf("event %+v, want bob added", ev)

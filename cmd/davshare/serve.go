@@ -83,7 +83,18 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	base := "http://" + ln.Addr().String()
+	certFile, keyFile := cfg.TLS.Cert, cfg.TLS.Key
+	if cfg.TLS.SelfSigned {
+		host, _ := os.Hostname()
+		if certFile, keyFile, err = server.SelfSignedCert(filepath.Join(cfg.Data, "tls"), []string{host, listenHost(ln)}); err != nil {
+			return err
+		}
+	}
+	scheme := "http"
+	if certFile != "" {
+		scheme = "https"
+	}
+	base := scheme + "://" + ln.Addr().String()
 	if firstPassword != "" {
 		fmt.Fprintf(stdout, "created user admin with password %s (shown once; change it with 'davshare user passwd admin --password-stdin')\n", firstPassword)
 		fmt.Fprintf(stdout, "mount %s/dav/files/admin/ as user admin\n", base)
@@ -95,7 +106,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		IdleTimeout:       time.Duration(cfg.Limits.IdleTimeout),
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
-	err = server.Run(ctx, httpSrv, func() error { return httpSrv.Serve(ln) }, time.Duration(cfg.Limits.ShutdownTimeout))
+	err = server.Run(ctx, httpSrv, func() error {
+		if certFile != "" {
+			return httpSrv.ServeTLS(ln, certFile, keyFile) // HTTP/2 is negotiated by ALPN
+		}
+		return httpSrv.Serve(ln)
+	}, time.Duration(cfg.Limits.ShutdownTimeout))
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
@@ -120,4 +136,11 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// listenHost is the host part of the listening address, for the
+// self-signed certificate's names.
+func listenHost(ln net.Listener) string {
+	host, _, _ := net.SplitHostPort(ln.Addr().String())
+	return host
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/davshare/davshare/auth"
 	dsfs "github.com/davshare/davshare/fs"
 	"github.com/davshare/davshare/fs/lock"
+	"github.com/davshare/davshare/notify"
 	"github.com/davshare/davshare/server"
 )
 
@@ -24,6 +25,7 @@ type env struct {
 	srv  *httptest.Server
 	// Stop closes the server; tests that restart call it before env.restart.
 	homes *dsfs.Homes
+	notes *notify.Store
 }
 
 var passwords = map[string]string{"alice": "alice-secret", "bob": "bob-secret"}
@@ -56,12 +58,18 @@ func (e *env) start() {
 		e.t.Fatal(err)
 	}
 	e.homes = dsfs.NewHomes(filepath.Join(e.data, "files"))
+	notes, err := notify.Open(e.data, notify.Options{}, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.notes = notes
 	s := server.New(server.Options{
-		Accounts: store,
-		Auth:     auth.NewAuthenticator(store, auth.AuthOptions{}),
-		Homes:    e.homes,
-		Locks:    lock.NewManager(time.Hour),
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Accounts:      store,
+		Auth:          auth.NewAuthenticator(store, auth.AuthOptions{}),
+		Homes:         e.homes,
+		Locks:         lock.NewManager(time.Hour),
+		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Notifications: notify.NewHandler(notes, notify.HandlerOptions{StrictAccept: true}, nil, nil),
 	})
 	e.srv = httptest.NewServer(s.Handler())
 	e.t.Cleanup(e.stop)
@@ -71,6 +79,7 @@ func (e *env) stop() {
 	if e.srv != nil {
 		e.srv.Close()
 		e.homes.Close()
+		e.notes.Close()
 		e.srv = nil
 	}
 }

@@ -24,7 +24,6 @@ type Authenticator interface {
 	Middleware(next http.Handler) http.Handler
 }
 
-
 // NotificationHandler serves a user's notification collection; the router
 // has authenticated the caller and checked that user is the caller.
 type NotificationHandler interface {

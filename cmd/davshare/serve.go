@@ -21,6 +21,7 @@ import (
 	"github.com/davshare/davshare/config"
 	dsfs "github.com/davshare/davshare/fs"
 	"github.com/davshare/davshare/fs/lock"
+	"github.com/davshare/davshare/notify"
 	"github.com/davshare/davshare/server"
 )
 
@@ -59,6 +60,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	notes, err := notify.Open(cfg.Data, notify.Options{}, log)
+	if err != nil {
+		return err
+	}
+	defer notes.Close()
 	homes := dsfs.NewHomes(filepath.Join(cfg.Data, "files"))
 	defer homes.Close()
 	authn := auth.NewAuthenticator(accounts, auth.AuthOptions{
@@ -73,11 +79,20 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		Logger:         log,
 		BodyLimit:      cfg.Limits.XMLBodyBytes,
 		LockMaxTimeout: time.Duration(cfg.Limits.LockMaxTimeout),
+		Notifications: notify.NewHandler(notes, notify.HandlerOptions{
+			StrictAccept: cfg.Notifications.StrictAccept,
+			BodyLimit:    cfg.Limits.XMLBodyBytes,
+		}, log, nil),
 	})
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go accounts.Watch(ctx, time.Second)
+	go func() {
+		if err := notes.Watch(ctx); err != nil && ctx.Err() == nil {
+			log.Error("notification watcher stopped", "err", err)
+		}
+	}()
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

@@ -12,15 +12,29 @@ import (
 	"github.com/davshare/davshare/auth"
 )
 
+type userFlags struct {
+	set                  *flag.FlagSet
+	data, email, display *string
+	pwStdin              *bool
+}
+
+func newUserFlags() userFlags {
+	fs := flag.NewFlagSet("user", flag.ContinueOnError)
+	return userFlags{
+		set:     fs,
+		data:    fs.String("data", "./davshare-data", "data directory"),
+		email:   fs.String("email", "", "e-mail address (user add)"),
+		display: fs.String("display-name", "", "display name (user add)"),
+		pwStdin: fs.Bool("password-stdin", false, "read the password from the first line of standard input"),
+	}
+}
+
 // userCmd manages accounts. It works while the server runs: the server
 // picks changes up within seconds.
 func userCmd(args []string, stdin io.Reader, stdout io.Writer) error {
-	fs := flag.NewFlagSet("user", flag.ContinueOnError)
-	data := fs.String("data", "./davshare-data", "data directory")
-	email := fs.String("email", "", "e-mail address (user add)")
-	display := fs.String("display-name", "", "display name (user add)")
-	pwStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
-	pos, err := parseInterleaved(fs, args)
+	f := newUserFlags()
+	data, email, display, pwStdin := f.data, f.email, f.display, f.pwStdin
+	pos, err := parseInterleaved(f.set, args)
 	if err != nil {
 		return err
 	}

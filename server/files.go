@@ -191,6 +191,12 @@ func (q *request) delegate() {
 		q.fail(err)
 		return
 	}
+	if fi == nil && r.Method == "MOVE" {
+		// x/net/webdav answers a failed rename with 403, and would rename
+		// a link that leads out of the tree although Stat hides it.
+		q.fail(&fs.PathError{Op: r.Method, Path: q.name, Err: fs.ErrNotExist})
+		return
+	}
 	writes := q.writesFor(src, dst, fi)
 	if err := q.checkWrite(src, writes...); err != nil {
 		q.fail(err)

@@ -256,6 +256,10 @@ func (q *request) destination(src dsfs.Location) (dsfs.Location, bool) {
 		davxml.WriteError(q.w, http.StatusBadGateway)
 		return dsfs.Location{}, false
 	}
+	if _, err := dsfs.CleanName(u.Path); err != nil {
+		q.fail(err) // a name no client may use (NUL, "..", bad UTF-8): 400
+		return dsfs.Location{}, false
+	}
 	name, ok := q.nameOf(raw)
 	if !ok {
 		davxml.WriteError(q.w, http.StatusForbidden)

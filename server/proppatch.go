@@ -2,7 +2,9 @@ package server
 
 import (
 	"encoding/xml"
+	"html"
 	"net/http"
+	"strings"
 
 	dsfs "github.com/davshare/davshare/fs"
 	"github.com/davshare/davshare/fs/lock"
@@ -70,6 +72,9 @@ func (q *request) proppatch() {
 		q.fail(err)
 		return
 	}
+	if applied(results) {
+		q.applyWin32Times(loc, patches)
+	}
 	byStatus := map[int]*davxml.Propstat{}
 	var order []int
 	for _, res := range results {
@@ -91,4 +96,37 @@ func (q *request) proppatch() {
 	}
 	ms.Response(davxml.Href(q.href(loc.Name, fi.IsDir())), pss...)
 	ms.Close("")
+}
+
+// nsMicrosoft is the namespace of the Win32* properties Windows Explorer
+// PROPPATCHes after every upload (clients.md, Windows).
+const nsMicrosoft = "urn:schemas-microsoft-com:"
+
+func applied(results []dsfs.PatchResult) bool {
+	for _, r := range results {
+		if r.Status != http.StatusOK {
+			return false
+		}
+	}
+	return true
+}
+
+// applyWin32Times makes Win32LastModifiedTime the file's real mtime, so the
+// time Explorer preserves is the one every other client and the shell see.
+// The property itself stays stored as a dead property.
+func (q *request) applyWin32Times(loc dsfs.Location, patches []davxml.Patch) {
+	for _, p := range patches {
+		for _, prop := range p.Props {
+			if p.Remove || prop.Name != (xml.Name{Space: nsMicrosoft, Local: "Win32LastModifiedTime"}) {
+				continue
+			}
+			t, err := http.ParseTime(strings.TrimSpace(html.UnescapeString(prop.Inner)))
+			if err != nil {
+				continue
+			}
+			if err := loc.Tree.Fs.Chtimes(loc.Path, t, t); err != nil {
+				q.s.log.WarnContext(q.r.Context(), "setting Win32LastModifiedTime", "path", q.r.URL.Path, "err", err)
+			}
+		}
+	}
 }

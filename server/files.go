@@ -214,7 +214,43 @@ func (q *request) delegate() {
 		switch r.Method {
 		case http.MethodDelete, "MOVE":
 			q.s.Locks.RemoveTree(src.LockName())
+		case "COPY":
+			if fi != nil && fi.IsDir() {
+				// The short COPY answer is still buffered by net/http, so
+				// the client sees it only once the properties are there.
+				if err := q.copyCollectionProps(src, dst, r.Header.Get("Depth") != "0"); err != nil {
+					q.s.log.WarnContext(r.Context(), "copying collection properties", "path", r.URL.Path, "err", err)
+				}
+			}
 		}
+	})
+}
+
+// copyCollectionProps gives the collections a COPY created the dead
+// properties of their sources: x/net/webdav copies them for files only
+// (copyFiles calls copyProps for non-collections).
+func (q *request) copyCollectionProps(src, dst dsfs.Location, infinite bool) error {
+	props, err := q.ns.Props(src)
+	if err != nil {
+		return err
+	}
+	if len(props) > 0 {
+		if err := dst.Tree.Props.Save(dst.Path, props); err != nil {
+			return err
+		}
+	}
+	if !infinite {
+		return nil
+	}
+	return q.ns.List(q.r.Context(), src, false, func(e dsfs.Entry) error {
+		if !e.Info.IsDir() {
+			return nil
+		}
+		d, err := q.ns.Resolve(path.Join(dst.Name, path.Base(e.Loc.Name)))
+		if err != nil {
+			return err
+		}
+		return q.copyCollectionProps(e.Loc, d, true)
 	})
 }
 

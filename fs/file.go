@@ -3,18 +3,19 @@ package fs
 import (
 	"context"
 	"encoding/xml"
-	"fmt"
 	"io"
 	"io/fs"
 	"mime"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/davshare/davshare/internal/davxml"
 	"github.com/spf13/afero"
 	"golang.org/x/net/webdav"
+	"golang.org/x/sys/unix"
 )
 
 // FileInfo is what the namespace returns for every resource. It answers
@@ -41,11 +42,28 @@ func (fi *FileInfo) Name() string { return fi.name }
 // it because an atomic replace creates a new inode even when size and time
 // happen to match.
 func (fi *FileInfo) StrongETag() string {
-	mt := fi.ModTime().UnixNano()
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return fmt.Sprintf(`"%x-%x-%x"`, st.Ino, mt, fi.Size())
+	b := make([]byte, 0, 48)
+	b = append(b, '"')
+	if ino, ok := inode(fi.FileInfo); ok {
+		b = strconv.AppendUint(b, ino, 16)
+		b = append(b, '-')
 	}
-	return fmt.Sprintf(`"%x-%x"`, mt, fi.Size())
+	b = strconv.AppendInt(b, fi.ModTime().UnixNano(), 16)
+	b = append(b, '-')
+	b = strconv.AppendInt(b, fi.Size(), 16)
+	b = append(b, '"')
+	return string(b)
+}
+
+// inode finds the inode number behind either kind of stat result we make.
+func inode(fi os.FileInfo) (uint64, bool) {
+	switch st := fi.Sys().(type) {
+	case *syscall.Stat_t:
+		return st.Ino, true
+	case *unix.Stat_t:
+		return st.Ino, true
+	}
+	return 0, false
 }
 
 // ETag implements webdav.ETager.
@@ -126,9 +144,12 @@ func (ns *Namespace) List(ctx context.Context, loc Location, withProps bool, fn 
 	}
 	if osDir, ok := dir.(*os.File); ok {
 		for {
-			des, err := osDir.ReadDir(listBatch)
-			for _, de := range des {
-				fi, ierr := de.Info()
+			names, err := osDir.Readdirnames(listBatch)
+			for _, child := range names {
+				if hidden(child) {
+					continue
+				}
+				fi, ierr := statAt(osDir, child)
 				if ierr != nil {
 					continue // vanished between readdir and lstat
 				}
@@ -136,7 +157,7 @@ func (ns *Namespace) List(ctx context.Context, loc Location, withProps bool, fn 
 					return err
 				}
 			}
-			if err == io.EOF || (err == nil && len(des) == 0) {
+			if err == io.EOF || (err == nil && len(names) == 0) {
 				break
 			}
 			if err != nil {

@@ -5,8 +5,10 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -51,14 +53,61 @@ func DecodeProps(b []byte) ([]davxml.Property, error) {
 		return nil, fmt.Errorf("fs: corrupt property record: %w", err)
 	}
 	for _, p := range props {
-		if p.Name.Local == "" {
-			return nil, errors.New("fs: corrupt property record: empty name")
+		if !xmlName(p.Name.Local) || !xmlText(p.Name.Space) || !xmlText(p.Lang) {
+			return nil, fmt.Errorf("fs: corrupt property record: name %q", p.Name.Local)
 		}
-		if err := xml.Unmarshal([]byte("<x>"+p.Inner+"</x>"), new(struct{})); err != nil {
+		if err := embeddable(p.Inner); err != nil {
 			return nil, fmt.Errorf("fs: corrupt property record: value of %s: %w", p.Name.Local, err)
 		}
 	}
 	return props, nil
+}
+
+// xmlName reports whether local can stand as an element's local name: it
+// has no colon and reads back as itself.
+func xmlName(local string) bool {
+	if local == "" || strings.Contains(local, ":") {
+		return false
+	}
+	tok, err := xml.NewDecoder(strings.NewReader("<" + local + "/>")).Token()
+	se, ok := tok.(xml.StartElement)
+	return err == nil && ok && se.Name == xml.Name{Local: local}
+}
+
+// xmlText reports whether s can be written, escaped, into an attribute.
+func xmlText(s string) bool {
+	return xml.Unmarshal([]byte(`<x a="`+davxml.Escape(s)+`"/>`), new(struct{})) == nil
+}
+
+// embeddable checks that a value, placed inside any element, leaves the
+// document well-formed: balanced elements to the end, and no DTD.
+// xml.Unmarshal alone stops at the first end tag, so "</x><x>" would pass.
+func embeddable(inner string) error {
+	d := xml.NewDecoder(strings.NewReader("<x>" + inner + "</x>"))
+	depth := 0
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch tok.(type) {
+		case xml.StartElement:
+			depth++
+		case xml.EndElement:
+			depth--
+		case xml.Directive:
+			return errors.New("a DTD inside a value")
+		}
+		if depth == 0 {
+			if _, err := d.Token(); err != io.EOF {
+				return errors.New("content after the value")
+			}
+			return nil
+		}
+	}
 }
 
 // XattrProps stores dead properties in an extended attribute of the file

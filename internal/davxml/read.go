@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 )
 
 // NS is the DAV: namespace URI.
@@ -83,10 +84,19 @@ func (d *decoder) next() (xml.Token, error) {
 			if d.depth > MaxDepth {
 				return nil, fmt.Errorf("%w: nesting deeper than %d", ErrMalformed, MaxDepth)
 			}
+			// Namespaces in XML 1.0 §3: a name is a QName, so encoding/xml
+			// leaves a colon in the local part only of "<:a>" or "<a:>",
+			// which would be re-serialised as "<P::a>".
+			if strings.Contains(t.Name.Local, ":") {
+				return nil, fmt.Errorf("%w: %q is not a qualified name", ErrMalformed, t.Name.Local)
+			}
 			for _, a := range t.Attr {
 				// Namespaces in XML 1.0 §3: a prefix may not be bound to "".
 				if a.Name.Space == "xmlns" && a.Value == "" {
 					return nil, fmt.Errorf("%w: prefix %q bound to the empty namespace", ErrMalformed, a.Name.Local)
+				}
+				if strings.Contains(a.Name.Local, ":") {
+					return nil, fmt.Errorf("%w: %q is not a qualified name", ErrMalformed, a.Name.Local)
 				}
 			}
 			return t.Copy(), nil

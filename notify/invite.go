@@ -97,11 +97,15 @@ func (s *ShareInvite) build(parent *etree.Element) error {
 	e := parent.CreateElement("D:share-invite-notification")
 	p := e.CreateElement("D:principal")
 	p.CreateElement("D:href").SetText(s.Principal.Href)
-	s.Principal.Prop.build(p)
+	if err := s.Principal.Prop.build(p); err != nil {
+		return err
+	}
 	e.CreateElement("D:" + string(s.Status))
 	e.CreateElement("D:sharer-resource-uri").CreateElement("D:href").SetText(s.SharerResourceURI)
 	e.CreateElement("D:share-access").CreateElement("D:" + string(s.Access))
-	s.Prop.build(e)
+	if err := s.Prop.build(e); err != nil {
+		return err
+	}
 	if s.ReplyURL != "" {
 		e.CreateElement("D:reply-url").CreateElement("D:href").SetText(s.ReplyURL)
 	}
@@ -171,9 +175,9 @@ func parseAccess(e *etree.Element) (Access, error) {
 	return a, nil
 }
 
-func (p *Props) build(parent *etree.Element) {
+func (p *Props) build(parent *etree.Element) error {
 	if p == nil {
-		return
+		return nil
 	}
 	e := parent.CreateElement("D:prop")
 	if p.DisplayName != "" {
@@ -182,6 +186,9 @@ func (p *Props) build(parent *etree.Element) {
 	if p.ResourceType != nil {
 		rt := e.CreateElement("D:resourcetype")
 		for i, n := range p.ResourceType {
+			if !validNCName(n.Local) {
+				return fmt.Errorf("%w: bad resource type name %q", ErrMalformed, n.Local)
+			}
 			switch n.Space {
 			case nsDAV:
 				rt.CreateElement("D:" + n.Local)
@@ -197,6 +204,7 @@ func (p *Props) build(parent *etree.Element) {
 	if p.ContentType != "" {
 		e.CreateElement("D:getcontenttype").SetText(p.ContentType)
 	}
+	return nil
 }
 
 func parseProps(e *etree.Element) *Props {

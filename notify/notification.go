@@ -203,7 +203,7 @@ func ParseDTStamp(s string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%w: bad DAV:dtstamp", ErrMalformed)
 	}
 	t = t.UTC().Truncate(time.Second)
-	if t.Year() < 1 || t.Year() > 9999 {
+	if t.IsZero() || t.Year() < 1 || t.Year() > 9999 {
 		return time.Time{}, fmt.Errorf("%w: DAV:dtstamp out of range", ErrMalformed)
 	}
 	return t, nil

@@ -85,6 +85,9 @@ func parseSystemStatus(e *etree.Element) (*SystemStatus, error) {
 	for _, a := range e.Attr {
 		if a.Space == "" && a.Key == "type" {
 			s.Level = Level(a.Value)
+			if s.Level == "" {
+				return nil, fmt.Errorf("%w: empty systemstatus type", ErrMalformed)
+			}
 		}
 	}
 	for _, c := range e.ChildElements() {

@@ -31,36 +31,49 @@ func (u *Unknown) build(parent *etree.Element) error {
 	return nil
 }
 
-// newUnknown copies e so that it stands alone: the namespace declarations of
-// its ancestors that it does not redeclare are added to the copy.
+// newUnknown copies e so that it stands alone: the namespace declarations
+// of its ancestors for prefixes that the subtree uses and does not declare
+// itself are added to the copy.
 func newUnknown(e *etree.Element) *Unknown {
 	c := e.Copy()
-	declared := map[string]bool{}
+	used := map[string]bool{}
+	usedPrefixes(c, used)
 	for _, a := range c.Attr {
 		if a.Space == "xmlns" {
-			declared["xmlns:"+a.Key] = true
+			delete(used, a.Key)
 		} else if a.Space == "" && a.Key == "xmlns" {
-			declared["xmlns"] = true
+			delete(used, "")
 		}
 	}
-	for p := e.Parent(); p != nil; p = p.Parent() {
+	for p := e.Parent(); p != nil && len(used) > 0; p = p.Parent() {
 		for _, a := range p.Attr {
-			key := ""
 			switch {
-			case a.Space == "xmlns":
-				key = "xmlns:" + a.Key
-			case a.Space == "" && a.Key == "xmlns":
-				key = "xmlns"
-			default:
-				continue
-			}
-			if !declared[key] {
-				declared[key] = true
-				c.CreateAttr(key, a.Value)
+			case a.Space == "xmlns" && used[a.Key]:
+				c.CreateAttr("xmlns:"+a.Key, a.Value)
+				delete(used, a.Key)
+			case a.Space == "" && a.Key == "xmlns" && used[""]:
+				c.CreateAttr("xmlns", a.Value)
+				delete(used, "")
 			}
 		}
 	}
 	return &Unknown{te: typeOf(e), el: c}
+}
+
+// usedPrefixes collects the prefixes of e's subtree ("" for unprefixed
+// elements), leaving out xml and xmlns, which are predeclared.
+func usedPrefixes(e *etree.Element, used map[string]bool) {
+	if e.Space != "xml" {
+		used[e.Space] = true
+	}
+	for _, a := range e.Attr {
+		if a.Space != "" && a.Space != "xml" && a.Space != "xmlns" {
+			used[a.Space] = true
+		}
+	}
+	for _, c := range e.ChildElements() {
+		usedPrefixes(c, used)
+	}
 }
 
 func xmlAttr(space, local, value string) xml.Attr {

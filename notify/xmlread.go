@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"encoding/xml"
 	"fmt"
 	"strings"
 
@@ -60,9 +61,15 @@ func readXML(data []byte, limit int, tooLarge, malformed, dtd error) (*etree.Ele
 // in XML 1.0 §3), and resolves nothing else: etree keeps prefixes literal, so
 // every match below goes through NamespaceURI.
 func checkTree(e *etree.Element, malformed, dtd error) error {
+	if badName(e.Space, e.Tag) {
+		return fmt.Errorf("%w: bad element name %q", malformed, e.FullTag())
+	}
 	for _, a := range e.Attr {
 		if a.Space == "xmlns" && a.Value == "" {
 			return fmt.Errorf("%w: prefix %q bound to the empty namespace", malformed, a.Key)
+		}
+		if badName(a.Space, a.Key) {
+			return fmt.Errorf("%w: bad attribute name %q", malformed, a.FullKey())
 		}
 	}
 	if e.Space != "" && e.Space != "xml" && e.NamespaceURI() == "" {
@@ -79,6 +86,35 @@ func checkTree(e *etree.Element, malformed, dtd error) error {
 		}
 	}
 	return nil
+}
+
+// badName catches the names encoding/xml lets through in raw mode but
+// Namespaces in XML forbids: empty parts and extra colons ("<:/>", "a:").
+// The local part must itself be a name: "C:0" passes as a raw name, "0"
+// is no element name.
+func badName(space, local string) bool {
+	return strings.Contains(space, ":") || !validNCName(local)
+}
+
+// validNCName reports whether s is a name without a colon, by the rules of
+// encoding/xml (the parser we use), with a fast path for the usual ASCII
+// names.
+func validNCName(s string) bool {
+	if s == "" || strings.ContainsAny(s, ": \t\r\n<>&/=\"'") {
+		return false
+	}
+	if c := s[0]; c == '_' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') {
+		ascii := true
+		for i := 1; i < len(s) && ascii; i++ {
+			c := s[i]
+			ascii = c == '_' || c == '-' || c == '.' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9')
+		}
+		if ascii {
+			return true
+		}
+	}
+	_, err := xml.NewDecoder(strings.NewReader("<" + s + "/>")).Token()
+	return err == nil
 }
 
 // is reports whether e is the element {ns}local, matched by namespace URI,

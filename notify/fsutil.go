@@ -56,9 +56,16 @@ func syncDir(root *os.Root, dir string) error {
 	return nil
 }
 
-// readLimited reads dir/name inside root, refusing files larger than limit.
+// readLimited reads p inside root, refusing files larger than limit.
 // It returns the data and the file's info from the same open file.
 func readLimited(root *os.Root, p string, limit int64) ([]byte, fs.FileInfo, error) {
+	// Only regular files count: a symlink (even one that stays inside the
+	// root) or a directory is not a notification.
+	if fi, err := root.Lstat(p); err != nil {
+		return nil, nil, err
+	} else if !fi.Mode().IsRegular() {
+		return nil, nil, fs.ErrNotExist
+	}
 	f, err := root.Open(p)
 	if err != nil {
 		return nil, nil, err

@@ -33,6 +33,21 @@
 //     earlier notification); the invite-reply POST is delegated to an
 //     InviteReplier (the sharing package).
 //
+// Other decisions: OPTIONS, if it reaches the Handler, is answered 200 with
+// an Allow header (the router normally answers it); PROPFIND on a member
+// accepts any Depth, which has no effect on a resource without members
+// (RFC 4918 §9.1); a missing collection directory is created on first use
+// (the router has established that the user exists); GET sets Vary: Accept
+// and supports If-None-Match through http.ServeContent.
+//
+// # Producers
+//
+// The sharing package writes with Store.Deliver (name from NameFor, so an
+// update replaces the earlier notification with a new ETag and dtstamp),
+// reads with Store.Get and Store.List, and removes with Store.Delete. Invite
+// replies POSTed to a notification reach its InviteReplier. The admin CLI
+// calls SendSystemStatus, which needs only the data directory.
+//
 // # On disk
 //
 //	DIR/notifications/{user}/{name}.xml      one notification each; name

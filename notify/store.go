@@ -166,24 +166,30 @@ func (s *Store) load(c *collection) error {
 		return fmt.Errorf("notify: create collection: %w", err)
 	}
 	data, _, err := readLimited(s.root, path.Join(c.user, stateFile), 64<<20)
+	fresh := false
 	switch {
 	case err == nil:
 		st, derr := decodeSyncState(data)
 		if derr != nil {
 			s.log.Warn("notify: sync state unreadable; starting a new epoch, clients will resync", "user", c.user, "err", derr)
-			st = newSyncState()
+			st, fresh = newSyncState(), true
 		}
 		c.st = st
 	case errors.Is(err, fs.ErrNotExist):
-		c.st = newSyncState()
+		c.st, fresh = newSyncState(), true
 	default:
 		return fmt.Errorf("notify: read sync state: %w", err)
 	}
-	if _, err := s.rescanLocked(c, nil); err != nil {
-		c.st = nil
-		return err
+	dirty, err := s.rescanLocked(c, nil)
+	if err == nil && fresh && !dirty {
+		// Keep the new epoch even for an empty collection, so its tokens
+		// survive a restart too.
+		err = s.persist(c)
 	}
-	return nil
+	if err != nil {
+		c.st = nil
+	}
+	return err
 }
 
 // persist writes the sync state atomically.

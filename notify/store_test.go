@@ -130,6 +130,20 @@ func TestRestartKeepsTokens(t *testing.T) {
 	}
 }
 
+func TestEmptyCollectionTokenSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := Open(dir, Options{}, testLogger(t))
+	tok, err := s.SyncToken(ctx, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s2 := openStore(t, dir, Options{})
+	if changes, _, err := s2.Changes(ctx, "bob", tok.Token); err != nil || len(changes) != 0 {
+		t.Errorf("empty collection after restart: %+v, %v", changes, err)
+	}
+}
+
 func TestLostStateInvalidatesTokens(t *testing.T) {
 	for _, damage := range []string{"remove", "corrupt"} {
 		t.Run(damage, func(t *testing.T) {

@@ -88,11 +88,14 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go accounts.Watch(ctx, time.Second)
+	watching := make(chan struct{})
 	go func() {
+		defer close(watching)
 		if err := notes.Watch(ctx); err != nil && ctx.Err() == nil {
 			log.Error("notification watcher stopped", "err", err)
 		}
 	}()
+	defer func() { stop(); <-watching }() // the store closes only after its watcher
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

@@ -60,15 +60,3 @@ func qvalue(params string) (float64, bool) {
 	return 1, true
 }
 
-// mediaTypeIs compares a Content-Type with the given types on type/subtype
-// only, ignoring parameters (spec §0.3).
-func mediaTypeIs(contentType string, types ...string) bool {
-	mt, _, _ := strings.Cut(contentType, ";")
-	mt = strings.ToLower(strings.TrimSpace(mt))
-	for _, t := range types {
-		if mt == t {
-			return true
-		}
-	}
-	return false
-}

@@ -186,15 +186,12 @@ func depth(r *http.Request) (string, bool) {
 }
 
 func (h *Handler) readPropfind(w http.ResponseWriter, r *http.Request) (davxml.Propfind, bool) {
-	body, err := davxml.ReadBody(r, h.opts.BodyLimit)
-	if err == nil {
-		var pf davxml.Propfind
-		if pf, err = davxml.ParsePropfind(body); err == nil {
-			return pf, true
-		}
+	pf, err := davxml.ReadPropfind(r, h.opts.BodyLimit)
+	if err != nil {
+		h.fail(w, r, err)
+		return davxml.Propfind{}, false
 	}
-	h.fail(w, r, err)
-	return davxml.Propfind{}, false
+	return pf, true
 }
 
 func (h *Handler) propfindCollection(w http.ResponseWriter, r *http.Request, user string) {
@@ -329,7 +326,7 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request, user, name string
 		davxml.WriteError(w, http.StatusForbidden)
 		return
 	}
-	if !mediaTypeIs(r.Header.Get("Content-Type"), replyTypes...) {
+	if !davxml.MediaTypeIs(r.Header.Get("Content-Type"), replyTypes...) {
 		davxml.WriteError(w, http.StatusUnsupportedMediaType)
 		return
 	}

@@ -177,3 +177,25 @@ func Status(err error) int {
 		return http.StatusBadRequest
 	}
 }
+
+// MediaTypeIs compares a Content-Type with the given lower-case types on
+// type/subtype only, ignoring parameters such as charset (spec §0.3).
+func MediaTypeIs(contentType string, types ...string) bool {
+	mt, _, _ := strings.Cut(contentType, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	for _, t := range types {
+		if mt == t {
+			return true
+		}
+	}
+	return false
+}
+
+// ReadPropfind reads and parses a PROPFIND body in one step.
+func ReadPropfind(r *http.Request, limit int64) (Propfind, error) {
+	body, err := ReadBody(r, limit)
+	if err != nil {
+		return Propfind{}, err
+	}
+	return ParsePropfind(body)
+}

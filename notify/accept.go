@@ -59,4 +59,3 @@ func qvalue(params string) (float64, bool) {
 	}
 	return 1, true
 }
-

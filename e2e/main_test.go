@@ -1,0 +1,486 @@
+// Package e2e tests the davshare binary from the outside: TestMain builds
+// ./cmd/davshare once, each test starts it on a fresh data directory with
+// --listen 127.0.0.1:0, manages accounts through its CLI, talks to it over
+// HTTP and with real WebDAV clients (litmus, rclone, cadaver), and stops it
+// with a signal, expecting exit status 0.
+//
+// A missing client binary skips its test with the Debian package to install,
+// except when CI=true, where it fails the test: CI must never pass by
+// skipping. Every wait in this package is bounded.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Bounds on every wait. The server's default shutdown grace is 15 s, so a
+// stop must be allowed a little longer than that.
+const (
+	buildTimeout   = 5 * time.Minute
+	startTimeout   = 30 * time.Second
+	stopTimeout    = 25 * time.Second
+	cliTimeout     = 30 * time.Second
+	requestTimeout = 30 * time.Second
+	// accountDelay is how soon the contract says a CLI change to the
+	// accounts must reach a running server.
+	accountDelay = 5 * time.Second
+)
+
+// davshareBin is the binary TestMain built; empty in -short mode.
+var davshareBin string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	if testing.Short() || !runsTests() {
+		return m.Run() // every test skips itself through binary()
+	}
+	dir, err := os.MkdirTemp("", "davshare-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "davshare")
+	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
+	defer cancel()
+	// go test puts its own GOROOT/bin first in PATH, so "go" is the
+	// toolchain running these tests. No -race: the binary is the product.
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/davshare/davshare/cmd/davshare")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: go build ./cmd/davshare: %v\n%s", err, out)
+		return 1
+	}
+	davshareBin = bin
+	return m.Run()
+}
+
+// runsTests reports whether this run may run tests at all: not for
+// "go test -list" nor for "-run '^$'" (benchmarks and fuzzing elsewhere).
+func runsTests() bool {
+	if f := flag.Lookup("test.list"); f != nil && f.Value.String() != "" {
+		return false
+	}
+	if f := flag.Lookup("test.run"); f != nil && f.Value.String() == "^$" {
+		return false
+	}
+	return true
+}
+
+// binary returns the path of the davshare binary, skipping the test in
+// -short mode.
+func binary(t testing.TB) string {
+	t.Helper()
+	if davshareBin == "" {
+		t.Skip("e2e tests need the davshare binary, not built in -short mode")
+	}
+	return davshareBin
+}
+
+// requireTool returns the path of an external program, or skips the test
+// naming the Debian package that provides it. Under CI=true a missing
+// program is a failure.
+func requireTool(t testing.TB, name, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s not found (CI=true, so this is a failure): apt-get install %s", name, pkg)
+	}
+	t.Skipf("%s not found: apt-get install %s", name, pkg)
+	return ""
+}
+
+// baseEnv is the test process's environment without DAVSHARE_* variables,
+// so a developer's settings cannot leak into the server under test.
+func baseEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "DAVSHARE_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and many readers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// cli runs the davshare binary with args and stdin and returns its output
+// and exit code.
+func cli(t testing.TB, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary(t), args...)
+	cmd.Env = baseEnv()
+	cmd.Stdin = strings.NewReader(stdin)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit) && ctx.Err() == nil:
+		code = exit.ExitCode()
+	default:
+		t.Fatalf("davshare %s: %v (stderr: %s)", strings.Join(args, " "), err, e.String())
+	}
+	return o.String(), e.String(), code
+}
+
+// mustCLI is cli that fails the test unless davshare exits 0.
+func mustCLI(t testing.TB, stdin string, args ...string) string {
+	t.Helper()
+	out, errOut, code := cli(t, stdin, args...)
+	if code != 0 {
+		t.Fatalf("davshare %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
+// addUser creates an account with the CLI, as an admin would.
+func addUser(t testing.TB, data, name, password string) {
+	t.Helper()
+	mustCLI(t, password+"\n", "user", "add", name, "--data", data,
+		"--email", name+"@example.com", "--display-name", "User "+name, "--password-stdin")
+}
+
+// server is one running davshare process.
+type server struct {
+	t      testing.TB
+	Data   string // the data directory
+	URL    string // http://127.0.0.1:PORT (or https://), no trailing slash
+	Addr   string // 127.0.0.1:PORT
+	client *http.Client
+	cmd    *exec.Cmd
+	stdout *syncBuffer
+	stderr *syncBuffer
+	exited chan struct{} // closed once the process has been reaped
+}
+
+// serverConfig says how to start a server. The zero value starts
+// "serve --data DATA --listen 127.0.0.1:0 --log-level debug" in a new
+// temporary data directory.
+type serverConfig struct {
+	Data     string   // data directory; a new temporary one when empty
+	Args     []string // replaces the default arguments after "serve"
+	Env      []string // added to the (DAVSHARE_-free) environment
+	Dir      string   // working directory; the test's when empty
+	WantData string   // the directory the serving line must name; Data when empty
+	// CACert is the PEM certificate an https server is verified with;
+	// DATA/tls/cert.pem (--tls-self-signed) when empty.
+	CACert string
+}
+
+var servingLine = regexp.MustCompile(`(?m)^davshare serving (.+) on (https?://(\S+))$`)
+
+// startServer starts davshare and waits until it prints its serving line
+// and answers /healthz. The server is stopped with SIGTERM when the test
+// ends, and must then exit 0; its output is logged if the test failed.
+func startServer(t testing.TB, c serverConfig) *server {
+	t.Helper()
+	bin := binary(t)
+	if c.Data == "" {
+		c.Data = filepath.Join(t.TempDir(), "data")
+	}
+	args := c.Args
+	if args == nil {
+		args = []string{"--data", c.Data, "--listen", "127.0.0.1:0", "--log-level", "debug"}
+	}
+	s := &server{
+		t:      t,
+		Data:   c.Data,
+		cmd:    exec.Command(bin, append([]string{"serve"}, args...)...),
+		stdout: &syncBuffer{},
+		stderr: &syncBuffer{},
+		exited: make(chan struct{}),
+	}
+	s.cmd.Env = append(baseEnv(), c.Env...)
+	s.cmd.Dir = c.Dir
+	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("starting davshare: %v", err)
+	}
+	go func() {
+		s.cmd.Wait() // the exit status is read from ProcessState
+		close(s.exited)
+	}()
+	t.Cleanup(func() {
+		if s.running() {
+			s.stop(t, syscall.SIGTERM)
+		}
+		if t.Failed() {
+			s.dumpLogs(t)
+		}
+	})
+
+	var m []string
+	waitUntil(t, startTimeout, "davshare to print its serving line", func() bool {
+		if !s.running() {
+			s.dumpLogs(t)
+			t.Fatalf("davshare exited during start: %v", s.cmd.ProcessState)
+		}
+		m = servingLine.FindStringSubmatch(s.stdout.String())
+		return m != nil
+	})
+	want := c.WantData
+	if want == "" {
+		want = c.Data
+	}
+	if m[1] != want {
+		t.Errorf("serving line names data directory %q, want %q", m[1], want)
+	}
+	s.URL, s.Addr = m[2], m[3]
+	s.client = &http.Client{Timeout: requestTimeout}
+	if strings.HasPrefix(s.URL, "https:") {
+		ca := c.CACert
+		if ca == "" {
+			ca = filepath.Join(s.Data, "tls", "cert.pem")
+		}
+		pem, err := os.ReadFile(ca)
+		if err != nil {
+			t.Fatalf("https server: reading its certificate: %v", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			t.Fatalf("https server: no certificate in %s", ca)
+		}
+		s.client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
+	}
+	waitUntil(t, startTimeout, "GET /healthz to answer 200", func() bool {
+		resp, err := s.client.Get(s.URL + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	return s
+}
+
+// newServer starts a server on a new data directory that holds the given
+// accounts (user name → password), created with the CLI before the start.
+func newServer(t testing.TB, users map[string]string) *server {
+	t.Helper()
+	data := filepath.Join(t.TempDir(), "data")
+	for name, pw := range users {
+		addUser(t, data, name, pw)
+	}
+	return startServer(t, serverConfig{Data: data})
+}
+
+func (s *server) running() bool {
+	select {
+	case <-s.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// signal sends sig to the server process (only ever to the process this
+// test started).
+func (s *server) signal(t testing.TB, sig os.Signal) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("signal %v: %v", sig, err)
+	}
+}
+
+// waitExit waits at most d for the process to exit and returns its exit
+// code; it kills the process and fails the test if it does not exit.
+func (s *server) waitExit(t testing.TB, d time.Duration) int {
+	t.Helper()
+	select {
+	case <-s.exited:
+		return s.cmd.ProcessState.ExitCode()
+	case <-time.After(d):
+	}
+	s.cmd.Process.Kill()
+	<-s.exited
+	t.Fatalf("davshare did not exit within %v; killed", d)
+	return -1
+}
+
+// stop sends sig and requires a clean exit (status 0) within stopTimeout.
+func (s *server) stop(t testing.TB, sig os.Signal) {
+	t.Helper()
+	s.signal(t, sig)
+	if code := s.waitExit(t, stopTimeout); code != 0 {
+		t.Errorf("davshare exited with status %d after %v, want 0", code, sig)
+	}
+}
+
+func (s *server) dumpLogs(t testing.TB) {
+	t.Helper()
+	const max = 256 << 10
+	tail := func(s string) string {
+		if len(s) > max {
+			return "…" + s[len(s)-max:]
+		}
+		return s
+	}
+	t.Logf("davshare stdout:\n%s", tail(s.stdout.String()))
+	t.Logf("davshare stderr (log):\n%s", tail(s.stderr.String()))
+}
+
+// filesURL is the URL of a user's home collection, with a trailing slash.
+func (s *server) filesURL(user string) string {
+	return s.URL + "/dav/files/" + user + "/"
+}
+
+// do sends one request with Basic credentials (none when user is empty) and
+// returns the response with its body read.
+func (s *server) do(t testing.TB, method, path, user, pass string, body []byte, header ...string) (*http.Response, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	u := path
+	if !strings.HasPrefix(u, "http") {
+		u = s.URL + path
+	}
+	req, err := http.NewRequest(method, u, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if user != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: reading body: %v", method, path, err)
+	}
+	return resp, b
+}
+
+// expect is do that requires a status code.
+func (s *server) expect(t testing.TB, want int, method, path, user, pass string, body []byte, header ...string) []byte {
+	t.Helper()
+	resp, b := s.do(t, method, path, user, pass, body, header...)
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s as %q: status %d, want %d\n%s", method, path, user, resp.StatusCode, want, b)
+	}
+	return b
+}
+
+// loginStatus is the status of a Depth 0 PROPFIND of the user's home with
+// the given credentials: 207 when they work, 401 when they do not.
+func (s *server) loginStatus(t testing.TB, user, pass string) int {
+	t.Helper()
+	resp, _ := s.do(t, "PROPFIND", "/dav/files/"+user+"/", user, pass, nil, "Depth", "0")
+	return resp.StatusCode
+}
+
+// waitLogin polls until the credentials give status want, for at most d.
+func (s *server) waitLogin(t testing.TB, d time.Duration, user, pass string, want int) time.Duration {
+	t.Helper()
+	start := time.Now()
+	last := 0
+	waitUntil(t, d, fmt.Sprintf("login as %s to give %d", user, want), func() bool {
+		last = s.loginStatus(t, user, pass)
+		return last == want
+	})
+	return time.Since(start)
+}
+
+// waitUntil polls cond every 50 ms until it holds, failing the test after d.
+func waitUntil(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		if cond() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// runTool runs an external program with a deadline and returns its combined
+// output and exit code; a program that overruns is killed and fails the
+// test.
+func runTool(t testing.TB, d time.Duration, dir string, env []string, stdin io.Reader, name string, args ...string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(baseEnv(), env...)
+	cmd.Stdin = stdin
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("%s %s: killed after %v\n%s", name, strings.Join(args, " "), d, out.String())
+	}
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return out.String(), 0
+	case errors.As(err, &exit):
+		return out.String(), exit.ExitCode()
+	}
+	t.Fatalf("%s: %v", name, err)
+	return "", -1
+}
+
+// canDial reports whether a TCP connection to addr can be opened now.
+func canDial(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}

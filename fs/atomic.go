@@ -10,9 +10,11 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/davshare/davshare/internal/davxml"
+	"github.com/pkg/xattr"
 	"github.com/spf13/afero"
 	"golang.org/x/net/webdav"
 )
@@ -160,6 +162,7 @@ func (u *upload) commit(mtime time.Time) (*FileInfo, bool, error) {
 func (u *upload) carryOver(old os.FileInfo) error {
 	if f, ok := u.tmp.(*os.File); ok {
 		f.Chmod(old.Mode().Perm())
+		u.carryRecords(f)
 		props, err := u.tree.Props.Load(u.path)
 		if err != nil || len(props) == 0 {
 			return nil // unreadable old properties must not block new content
@@ -168,6 +171,34 @@ func (u *upload) carryOver(old os.FileInfo) error {
 	}
 	props, _ := u.tree.Props.Load(u.path)
 	return u.tree.Props.Save(u.tmpPath, props)
+}
+
+// carryRecords copies the other user.davshare.* attributes of the file
+// being replaced (a share record on a shared file) to the new content, so
+// replacing a file's content never unshares it. Best effort: the sharing
+// package restores a record it finds missing.
+func (u *upload) carryRecords(f *os.File) {
+	r, ok := u.tree.Fs.(*RootFs)
+	if !ok {
+		return
+	}
+	old, err := r.root.Open(rel(u.path))
+	if err != nil {
+		return
+	}
+	defer old.Close()
+	names, err := xattr.FList(old)
+	if err != nil {
+		return
+	}
+	for _, n := range names {
+		if !strings.HasPrefix(n, "user.davshare.") || n == propsKey {
+			continue
+		}
+		if v, err := xattr.FGet(old, n); err == nil {
+			xattr.FSet(f, n, v)
+		}
+	}
 }
 
 // PutResult describes a completed upload.

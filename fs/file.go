@@ -199,8 +199,22 @@ func (ns *Namespace) List(ctx context.Context, loc Location, withProps bool, fn 
 }
 
 // Props returns the dead properties at a location.
+// At a mount root they are the instance's own (RS-04 §4.8.1), when the
+// MountSource keeps them.
 func (ns *Namespace) Props(loc Location) ([]davxml.Property, error) {
+	if loc.MountRoot() {
+		if ip, ok := ns.source.(InstanceProper); ok {
+			return ip.InstanceProps(ns.user, *loc.Mount)
+		}
+	}
 	return loc.Tree.Props.Load(loc.Path)
+}
+
+// InstanceProper is implemented by a MountSource that keeps per-instance
+// properties for mount roots; PROPFIND and listings read them there
+// instead of the original's dead properties.
+type InstanceProper interface {
+	InstanceProps(user string, m Mount) ([]davxml.Property, error)
 }
 
 // file is an open resource for x/net/webdav's GET and COPY.

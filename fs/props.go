@@ -242,7 +242,26 @@ type PatchResult struct {
 // instruction is applied or none is. protected names fail with 403 and make
 // every other instruction fail with 424.
 func (t *Tree) Patch(name string, patches []davxml.Patch, protected func(xml.Name) bool) ([]PatchResult, error) {
-	var results []PatchResult
+	results, ok := CheckPatch(patches, protected)
+	if !ok {
+		return results, nil
+	}
+	t.patchMu.Lock()
+	defer t.patchMu.Unlock()
+	cur, err := t.Props.Load(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.Props.Save(name, ApplyPatch(cur, patches)); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// CheckPatch gives each instruction of a PROPPATCH its status: 200, or 403
+// for a protected name, which makes all the others 424. ok is false when
+// anything failed, and then nothing may be applied.
+func CheckPatch(patches []davxml.Patch, protected func(xml.Name) bool) (results []PatchResult, ok bool) {
 	failed := false
 	for _, p := range patches {
 		for _, prop := range p.Props {
@@ -259,23 +278,18 @@ func (t *Tree) Patch(name string, patches []davxml.Patch, protected func(xml.Nam
 				results[i].Status = 424
 			}
 		}
-		return results, nil
 	}
-	t.patchMu.Lock()
-	defer t.patchMu.Unlock()
-	cur, err := t.Props.Load(name)
-	if err != nil {
-		return nil, err
-	}
+	return results, !failed
+}
+
+// ApplyPatch applies set and remove instructions in order to props.
+func ApplyPatch(props []davxml.Property, patches []davxml.Patch) []davxml.Property {
 	for _, p := range patches {
 		for _, prop := range p.Props {
-			cur = setProp(cur, prop, p.Remove)
+			props = setProp(props, prop, p.Remove)
 		}
 	}
-	if err := t.Props.Save(name, cur); err != nil {
-		return nil, err
-	}
-	return results, nil
+	return props
 }
 
 func setProp(props []davxml.Property, p davxml.Property, remove bool) []davxml.Property {

@@ -10,11 +10,15 @@ import (
 	dsfs "github.com/davshare/davshare/fs"
 	"github.com/davshare/davshare/fs/lock"
 	"github.com/davshare/davshare/internal/davxml"
+	"github.com/davshare/davshare/sharing"
 )
 
 // errorStatus is the one mapping from our errors to HTTP statuses.
 func errorStatus(err error) int {
 	var maxErr *http.MaxBytesError
+	if st, ok := sharingStatus(err); ok {
+		return st
+	}
 	switch {
 	case errors.Is(err, dsfs.ErrInvalidPath), errors.Is(err, lock.ErrMalformed),
 		errors.Is(err, dsfs.ErrIncomplete), errors.Is(err, dsfs.ErrTooLong):
@@ -55,6 +59,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		conds = append(conds, davxml.Element(davxml.NS, "lock-token-submitted", davxml.HrefElement(s.lockHref(r, locked.Root))))
 	case errors.Is(err, dsfs.ErrReadOnly):
 		conds = append(conds, needPrivileges(r.URL.Path, "write-content"))
+	case errors.Is(err, sharing.ErrNeedShare):
+		conds = append(conds, needPrivileges(r.URL.Path, "share"))
 	case errors.Is(err, davxml.ErrExternalEntities):
 		conds = append(conds, davxml.Empty(davxml.NS, "no-external-entities"))
 	}

@@ -52,6 +52,8 @@ func (s *Server) serveFiles(w http.ResponseWriter, r *http.Request, acct auth.Ac
 		q.unlock()
 	case http.MethodGet, http.MethodHead, http.MethodDelete, "MKCOL", "COPY", "MOVE":
 		q.delegate()
+	case http.MethodPost:
+		q.post()
 	case "REPORT":
 		davxml.WriteError(w, http.StatusForbidden, davxml.Empty(davxml.NS, "supported-report"))
 	default:

@@ -59,6 +59,14 @@ var liveProps = map[string]bool{ // name → in allprop
 	"quota-used-bytes":       false,
 	"current-user-principal": false,
 	"owner":                  false,
+	// RS-04 §4.4 and RFC 3744 §5.3–§5.4 (server/sharing.go); never in
+	// allprop (spec §9 #42).
+	"share-access":               false,
+	"invite":                     false,
+	"share-resource-uri":         false,
+	"sharer-resource-uri":        false,
+	"supported-privilege-set":    false,
+	"current-user-privilege-set": false,
 }
 
 func isLive(n xml.Name) bool {
@@ -249,7 +257,7 @@ func (p *propfinder) value(e dsfs.Entry, name string) (inner string, has bool) {
 	case "owner":
 		return davxml.HrefElement(principalHref(e.Loc.Tree.Owner)), true
 	}
-	return "", false
+	return p.sharingValue(e, name)
 }
 
 // treeQuota computes each tree's quota once per request; every collection of a

@@ -45,7 +45,7 @@ func (q *request) proppatch() {
 		q.fail(err)
 		return
 	}
-	if loc.ReadOnly() {
+	if loc.ReadOnly() && !q.instanceRoot(loc) {
 		q.fail(&fs.PathError{Op: "proppatch", Path: q.name, Err: dsfs.ErrReadOnly})
 		return
 	}
@@ -67,12 +67,12 @@ func (q *request) proppatch() {
 		q.fail(err)
 		return
 	}
-	results, err := loc.Tree.Patch(loc.Path, patches, protected)
+	results, err := q.patchAt(loc, patches)
 	if err != nil {
 		q.fail(err)
 		return
 	}
-	if applied(results) {
+	if applied(results) && !q.instanceRoot(loc) {
 		q.applyWin32Times(loc, patches)
 	}
 	byStatus := map[int]*davxml.Propstat{}

@@ -46,6 +46,9 @@ type Options struct {
 	LockMaxTimeout time.Duration
 	// Sharing adds "resource-sharing" to the DAV header.
 	Sharing bool
+	// Shares serves the sharing POST and properties (sharing.Manager);
+	// nil: POST is 405 and the sharing properties are absent.
+	Shares Shares
 }
 
 // Server routes davshare's URL space. It is an http.Handler.
@@ -125,7 +128,7 @@ func (s *Server) serveAuthed(w http.ResponseWriter, r *http.Request) {
 			davxml.WriteError(w, http.StatusNotFound)
 			return
 		}
-		s.Notifications.Serve(w, r, user, strings.TrimPrefix(rest, "/"))
+		s.Notifications.Serve(w, withBaseURL(r), user, strings.TrimPrefix(rest, "/"))
 	default:
 		davxml.WriteError(w, http.StatusNotFound)
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"unicode/utf8"
 
 	"github.com/davshare/davshare/internal/davxml"
 	"github.com/pkg/xattr"
@@ -69,14 +70,38 @@ func xmlName(local string) bool {
 	if local == "" || strings.Contains(local, ":") {
 		return false
 	}
+	if asciiName(local) {
+		return true
+	}
 	tok, err := xml.NewDecoder(strings.NewReader("<" + local + "/>")).Token()
 	se, ok := tok.(xml.StartElement)
 	return err == nil && ok && se.Name == xml.Name{Local: local}
 }
 
-// xmlText reports whether s can be written, escaped, into an attribute.
+// asciiName is the common case of xmlName, decided without a decoder.
+func asciiName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		letter := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_'
+		if !letter && (i == 0 || !('0' <= c && c <= '9' || c == '-' || c == '.')) {
+			return false
+		}
+	}
+	return true
+}
+
+// xmlText reports whether s holds only characters XML allows (XML 1.0
+// §2.2), so that it can be written, escaped, into an attribute.
 func xmlText(s string) bool {
-	return xml.Unmarshal([]byte(`<x a="`+davxml.Escape(s)+`"/>`), new(struct{})) == nil
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF {
+			return false
+		}
+	}
+	return true
 }
 
 // embeddable checks that a value, placed inside any element, leaves the

@@ -47,6 +47,9 @@
 //   - Deleting an account never deletes data: DIR/files/NAME and
 //     DIR/notifications/NAME stay where they are. A NAS admin must not lose
 //     files by removing a login; re-adding the name gives the data back.
-//   - Login throttling is not done here yet; [AuthOptions.Limiter] is the seam
-//     for it.
+//   - Failed logins are throttled per user name and per client address by
+//     the [Limiter] given in [AuthOptions.Limiter]; [RateLimiter] is the one
+//     davshare uses (see its documentation for the trade-offs). A throttled
+//     request is answered 429 with Retry-After before any password is
+//     checked, and an unknown user name is throttled like a known one.
 package auth

@@ -10,8 +10,8 @@ import (
 )
 
 // Limiter throttles login attempts, per user, per client address or both.
-// This package only calls it; AuthOptions.Limiter is nil until a throttle is
-// written, and then nothing is throttled.
+// RateLimiter implements it; with AuthOptions.Limiter nil nothing is
+// throttled.
 type Limiter interface {
 	// Allow is asked before a password is checked. When it refuses, the
 	// request is answered 429 Too Many Requests with a Retry-After of

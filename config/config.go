@@ -18,6 +18,7 @@ type Config struct {
 	Limits        Limits        `toml:"limits"`
 	Log           Log           `toml:"log"`
 	Auth          Auth          `toml:"auth"`
+	Metrics       Metrics       `toml:"metrics"`
 }
 
 // TLS selects how the server speaks HTTPS: with a certificate and key from
@@ -60,6 +61,13 @@ type Limits struct {
 	ShutdownTimeout   Duration `toml:"shutdown_timeout"`    // grace period for requests in flight at shutdown
 	ReadHeaderTimeout Duration `toml:"read_header_timeout"` // http.Server.ReadHeaderTimeout
 	IdleTimeout       Duration `toml:"idle_timeout"`        // http.Server.IdleTimeout
+	// BodyIdleTimeout is how long reading a request body may wait for the
+	// next byte; each byte that arrives restarts it, so large uploads are
+	// never cut while they progress.
+	BodyIdleTimeout Duration `toml:"body_idle_timeout"`
+	// StaleUploadAge is the age after which a temporary upload file left by
+	// a crash is removed at start.
+	StaleUploadAge Duration `toml:"stale_upload_age"`
 }
 
 // LogFormat is the format of log lines.
@@ -91,10 +99,30 @@ func (l Log) SlogLevel() slog.Level {
 	return logLevels[l.Level]
 }
 
-// Auth configures password verification (see auth.AuthOptions).
+// Auth configures password verification (see auth.AuthOptions) and the
+// throttling of failed logins (see auth.LimiterOptions).
 type Auth struct {
 	CacheTTL  Duration `toml:"cache_ttl"`  // how long a verified password is remembered
 	CacheSize int      `toml:"cache_size"` // how many verified passwords are remembered
+	// MaxUserFailures is how many failed logins one user name may collect
+	// per FailureWindow before it is throttled (429); 0 turns it off.
+	MaxUserFailures int `toml:"max_user_failures"`
+	// MaxAddressFailures is the same per client address; 0 turns it off.
+	MaxAddressFailures int      `toml:"max_address_failures"`
+	FailureWindow      Duration `toml:"failure_window"` // period over which failures count
+	// TrustForwardedFor takes the client address from X-Forwarded-For (its
+	// last entry); only for a server behind one reverse proxy that sets it.
+	TrustForwardedFor bool `toml:"trust_forwarded_for"`
+}
+
+// Metrics configures the Prometheus endpoint /metrics.
+type Metrics struct {
+	// Listen is a separate host:port that serves /metrics without
+	// authentication; empty serves no separate listener.
+	Listen string `toml:"listen"`
+	// OnMain also serves /metrics on the main listener, to authenticated
+	// users only.
+	OnMain bool `toml:"on_main"`
 }
 
 // Default returns the configuration used where nothing else is said.
@@ -114,9 +142,17 @@ func Default() Config {
 			ShutdownTimeout:   Duration(15 * time.Second),
 			ReadHeaderTimeout: Duration(10 * time.Second),
 			IdleTimeout:       Duration(120 * time.Second),
+			BodyIdleTimeout:   Duration(60 * time.Second),
+			StaleUploadAge:    Duration(15 * time.Minute),
 		},
-		Log:  Log{Format: LogText, Level: "info"},
-		Auth: Auth{CacheTTL: Duration(5 * time.Minute), CacheSize: 4096},
+		Log: Log{Format: LogText, Level: "info"},
+		Auth: Auth{
+			CacheTTL:           Duration(5 * time.Minute),
+			CacheSize:          4096,
+			MaxUserFailures:    10,
+			MaxAddressFailures: 50,
+			FailureWindow:      Duration(5 * time.Minute),
+		},
 	}
 }
 

@@ -75,6 +75,14 @@ func TestDefault(t *testing.T) {
 		{"log.level", c.Log.Level, "info"},
 		{"auth.cache_ttl", time.Duration(c.Auth.CacheTTL), 5 * time.Minute},
 		{"auth.cache_size", c.Auth.CacheSize, 4096},
+		{"limits.body_idle_timeout", time.Duration(c.Limits.BodyIdleTimeout), 60 * time.Second},
+		{"limits.stale_upload_age", time.Duration(c.Limits.StaleUploadAge), 15 * time.Minute},
+		{"auth.max_user_failures", c.Auth.MaxUserFailures, 10},
+		{"auth.max_address_failures", c.Auth.MaxAddressFailures, 50},
+		{"auth.failure_window", time.Duration(c.Auth.FailureWindow), 5 * time.Minute},
+		{"auth.trust_forwarded_for", c.Auth.TrustForwardedFor, false},
+		{"metrics.listen", c.Metrics.Listen, ""},
+		{"metrics.on_main", c.Metrics.OnMain, false},
 	}
 	for _, ck := range checks {
 		t.Run(ck.key, func(t *testing.T) {
@@ -125,12 +133,21 @@ lock_max_timeout = "10m"
 shutdown_timeout = "1m30s"
 read_header_timeout = "2s"
 idle_timeout = "1h"
+body_idle_timeout = "45s"
+stale_upload_age = "2h"
 [log]
 format = "json"
 level = "debug"
 [auth]
 cache_ttl = "30s"
 cache_size = 10
+max_user_failures = 5
+max_address_failures = 0
+failure_window = "1m"
+trust_forwarded_for = true
+[metrics]
+listen = "127.0.0.1:9090"
+on_main = true
 `,
 			check: func(t *testing.T, c Config) {
 				want := Config{
@@ -140,9 +157,12 @@ cache_size = 10
 					Notifications: Notifications{StrictAccept: false},
 					Limits: Limits{XMLBodyBytes: 4096, LockMaxTimeout: Duration(10 * time.Minute),
 						ShutdownTimeout: Duration(90 * time.Second), ReadHeaderTimeout: Duration(2 * time.Second),
-						IdleTimeout: Duration(time.Hour)},
-					Log:  Log{Format: LogJSON, Level: "debug"},
-					Auth: Auth{CacheTTL: Duration(30 * time.Second), CacheSize: 10},
+						IdleTimeout: Duration(time.Hour), BodyIdleTimeout: Duration(45 * time.Second),
+						StaleUploadAge: Duration(2 * time.Hour)},
+					Log: Log{Format: LogJSON, Level: "debug"},
+					Auth: Auth{CacheTTL: Duration(30 * time.Second), CacheSize: 10,
+						MaxUserFailures: 5, FailureWindow: Duration(time.Minute), TrustForwardedFor: true},
+					Metrics: Metrics{Listen: "127.0.0.1:9090", OnMain: true},
 				}
 				if c != want {
 					t.Errorf("got  %+v\nwant %+v", c, want)
@@ -292,6 +312,10 @@ func TestEveryFieldHasAVariable(t *testing.T) {
 		"DAVSHARE_LIMITS_SHUTDOWN_TIMEOUT": "1s", "DAVSHARE_LIMITS_READ_HEADER_TIMEOUT": "1s",
 		"DAVSHARE_LIMITS_IDLE_TIMEOUT": "1s", "DAVSHARE_LOG_FORMAT": "json", "DAVSHARE_LOG_LEVEL": "error",
 		"DAVSHARE_AUTH_CACHE_TTL": "1s", "DAVSHARE_AUTH_CACHE_SIZE": "1",
+		"DAVSHARE_LIMITS_BODY_IDLE_TIMEOUT": "1s", "DAVSHARE_LIMITS_STALE_UPLOAD_AGE": "1s",
+		"DAVSHARE_AUTH_MAX_USER_FAILURES": "0", "DAVSHARE_AUTH_MAX_ADDRESS_FAILURES": "0",
+		"DAVSHARE_AUTH_FAILURE_WINDOW": "1s", "DAVSHARE_AUTH_TRUST_FORWARDED_FOR": "true",
+		"DAVSHARE_METRICS_LISTEN": "127.0.0.1:9", "DAVSHARE_METRICS_ON_MAIN": "true",
 	}
 	var seen []string
 	for _, f := range fields() {
@@ -455,6 +479,15 @@ func TestValidate(t *testing.T) {
 		{"log level", func(c *Config) { c.Log.Level = "verbose" }, []string{"log.level"}, `got "verbose"`},
 		{"cache ttl", func(c *Config) { c.Auth.CacheTTL = 0 }, []string{"auth.cache_ttl"}, "positive"},
 		{"cache size", func(c *Config) { c.Auth.CacheSize = -1 }, []string{"auth.cache_size"}, "got -1"},
+		{"body idle timeout", func(c *Config) { c.Limits.BodyIdleTimeout = 0 }, []string{"limits.body_idle_timeout"}, "positive"},
+		{"stale upload age", func(c *Config) { c.Limits.StaleUploadAge = 0 }, []string{"limits.stale_upload_age"}, "positive"},
+		{"throttle off", func(c *Config) { c.Auth.MaxUserFailures, c.Auth.MaxAddressFailures = 0, 0 }, nil, ""},
+		{"user failures", func(c *Config) { c.Auth.MaxUserFailures = -1 }, []string{"auth.max_user_failures"}, "got -1"},
+		{"address failures", func(c *Config) { c.Auth.MaxAddressFailures = -1 }, []string{"auth.max_address_failures"}, "got -1"},
+		{"failure window", func(c *Config) { c.Auth.FailureWindow = 0 }, []string{"auth.failure_window"}, "positive"},
+		{"metrics listen", func(c *Config) { c.Metrics.Listen = "127.0.0.1:9090" }, nil, ""},
+		{"metrics listen without port", func(c *Config) { c.Metrics.Listen = "localhost" }, []string{"metrics.listen"}, "host:port"},
+		{"metrics listen is listen", func(c *Config) { c.Metrics.Listen = c.Listen }, []string{"metrics.listen"}, "must differ"},
 		{"several at once", func(c *Config) { c.Listen, c.Sharing.Mode, c.Log.Level = "", "x", "" },
 			[]string{"listen", "sharing.mode", "log.level"}, "listen: must not be empty\nsharing.mode:"},
 	}

@@ -65,7 +65,10 @@ func (c Config) Validate() error {
 		{"limits.shutdown_timeout", c.Limits.ShutdownTimeout},
 		{"limits.read_header_timeout", c.Limits.ReadHeaderTimeout},
 		{"limits.idle_timeout", c.Limits.IdleTimeout},
+		{"limits.body_idle_timeout", c.Limits.BodyIdleTimeout},
+		{"limits.stale_upload_age", c.Limits.StaleUploadAge},
 		{"auth.cache_ttl", c.Auth.CacheTTL},
+		{"auth.failure_window", c.Auth.FailureWindow},
 	} {
 		if d.value <= 0 {
 			bad(d.field, "must be a positive duration, got %s", d.value)
@@ -73,6 +76,21 @@ func (c Config) Validate() error {
 	}
 	if c.Auth.CacheSize <= 0 {
 		bad("auth.cache_size", "must be positive, got %d", c.Auth.CacheSize)
+	}
+	if c.Auth.MaxUserFailures < 0 {
+		bad("auth.max_user_failures", "must be 0 (off) or more, got %d", c.Auth.MaxUserFailures)
+	}
+	if c.Auth.MaxAddressFailures < 0 {
+		bad("auth.max_address_failures", "must be 0 (off) or more, got %d", c.Auth.MaxAddressFailures)
+	}
+	if c.Metrics.Listen != "" {
+		if _, port, err := net.SplitHostPort(c.Metrics.Listen); err != nil {
+			bad("metrics.listen", "must be empty (off) or host:port, such as 127.0.0.1:9090, got %q", c.Metrics.Listen)
+		} else if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+			bad("metrics.listen", "port must be a number from 0 to 65535, got %q", port)
+		} else if c.Metrics.Listen == c.Listen && port != "0" {
+			bad("metrics.listen", "must differ from listen (%q); use metrics.on_main to serve /metrics there", c.Listen)
+		}
 	}
 
 	if c.Log.Format != LogText && c.Log.Format != LogJSON {

@@ -475,6 +475,7 @@ func startCadaver(t *testing.T, bin, url, home, dir string) *cadaver {
 		close(c.exited)
 	}()
 	t.Cleanup(func() {
+		c.stdin.Close() // cadaver exits at the end of its input
 		select {
 		case <-c.exited:
 		case <-time.After(10 * time.Second):

@@ -61,7 +61,8 @@ func (w *statusWriter) Flush() {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// Handler returns the full chain: recover, access log, router.
+// Handler returns the full chain: recover, access log (with metrics and the
+// request body's idle deadline, body.go), router.
 func (s *Server) Handler() http.Handler {
 	return s.recoverer(s.accessLog(s))
 }
@@ -72,10 +73,13 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		start := time.Now()
 		li := &logInfo{}
 		sw := &statusWriter{ResponseWriter: w}
+		body := s.watchBody(w, r)
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), logInfoKey{}, li)))
+		body.finish(sw)
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
+		s.Metrics.observe(r, sw.status, body.bytes(), sw.bytes, time.Since(start))
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),

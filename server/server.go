@@ -49,6 +49,14 @@ type Options struct {
 	// Shares serves the sharing POST and properties (sharing.Manager);
 	// nil: POST is 405 and the sharing properties are absent.
 	Shares Shares
+	// BodyIdleTimeout bounds the wait for each part of a request body
+	// (default DefaultBodyIdleTimeout; see body.go).
+	BodyIdleTimeout time.Duration
+	// Metrics, when set, counts every request and reports the active locks.
+	Metrics *Metrics
+	// MetricsOnMain serves Metrics at /metrics on this handler, to
+	// authenticated users only.
+	MetricsOnMain bool
 }
 
 // Server routes davshare's URL space. It is an http.Handler.
@@ -56,6 +64,7 @@ type Server struct {
 	Options
 	log     *slog.Logger
 	authed  http.Handler
+	metrics http.Handler // /metrics behind authentication; nil: not served
 	davHdr  string
 	started time.Time
 }
@@ -68,12 +77,23 @@ func New(o Options) *Server {
 	if o.LockMaxTimeout <= 0 {
 		o.LockMaxTimeout = time.Hour
 	}
+	if o.BodyIdleTimeout <= 0 {
+		o.BodyIdleTimeout = DefaultBodyIdleTimeout
+	}
 	s := &Server{Options: o, log: orDiscard(o.Logger), started: time.Now()}
 	s.davHdr = "1, 2, 3"
 	if o.Sharing {
 		s.davHdr += ", resource-sharing"
 	}
 	s.authed = o.Auth.Middleware(http.HandlerFunc(s.serveAuthed))
+	if o.Metrics != nil {
+		locks := o.Locks
+		o.Metrics.GaugeFunc("davshare_locks_active", "WebDAV locks currently held.",
+			func() float64 { return float64(locks.Len(time.Now())) })
+		if o.MetricsOnMain {
+			s.metrics = o.Auth.Middleware(o.Metrics.Handler())
+		}
+	}
 	return s
 }
 
@@ -84,7 +104,7 @@ const (
 )
 
 // ServeHTTP is the router: OPTIONS and /healthz before authentication,
-// everything else after it.
+// everything else after it (/metrics too, when MetricsOnMain).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodOptions:
@@ -92,6 +112,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == "/healthz":
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
+	case r.URL.Path == "/metrics" && s.metrics != nil:
+		s.metrics.ServeHTTP(w, r)
 	default:
 		s.authed.ServeHTTP(w, r)
 	}

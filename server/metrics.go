@@ -106,8 +106,11 @@ func (m *Metrics) GaugeFunc(name, help string, fn func() float64) error {
 
 // Limiter wraps the login limiter (nil for none) so that refusals are
 // counted: a Record without success is an authentication failure, an Allow
-// that refuses is a throttled login.
+// that refuses is a throttled login. A nil Metrics returns inner.
 func (m *Metrics) Limiter(inner auth.Limiter) auth.Limiter {
+	if m == nil {
+		return inner
+	}
 	return &countingLimiter{m: m, inner: inner}
 }
 

@@ -67,18 +67,34 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	defer notes.Close()
 	homes := dsfs.NewHomes(filepath.Join(cfg.Data, "files"))
 	defer homes.Close()
+	var metrics *server.Metrics // nil: no metrics
+	if cfg.Metrics.Listen != "" || cfg.Metrics.OnMain {
+		metrics = server.NewMetrics()
+		// davshare_shares: register metrics.GaugeFunc with the sharing
+		// store's count once sharing exposes one.
+	}
+	limiter := auth.NewLimiter(auth.LimiterOptions{
+		MaxUserFailures:    cfg.Auth.MaxUserFailures,
+		MaxAddressFailures: cfg.Auth.MaxAddressFailures,
+		Window:             time.Duration(cfg.Auth.FailureWindow),
+		TrustForwardedFor:  cfg.Auth.TrustForwardedFor,
+	})
 	authn := auth.NewAuthenticator(accounts, auth.AuthOptions{
 		CacheTTL:  time.Duration(cfg.Auth.CacheTTL),
 		CacheSize: cfg.Auth.CacheSize,
+		Limiter:   metrics.Limiter(limiter),
 	})
 	srv := server.New(server.Options{
-		Accounts:       accounts,
-		Auth:           authn,
-		Homes:          homes,
-		Locks:          lock.NewManager(time.Duration(cfg.Limits.LockMaxTimeout)),
-		Logger:         log,
-		BodyLimit:      cfg.Limits.XMLBodyBytes,
-		LockMaxTimeout: time.Duration(cfg.Limits.LockMaxTimeout),
+		Accounts:        accounts,
+		Auth:            authn,
+		Homes:           homes,
+		Locks:           lock.NewManager(time.Duration(cfg.Limits.LockMaxTimeout)),
+		Logger:          log,
+		BodyLimit:       cfg.Limits.XMLBodyBytes,
+		LockMaxTimeout:  time.Duration(cfg.Limits.LockMaxTimeout),
+		BodyIdleTimeout: time.Duration(cfg.Limits.BodyIdleTimeout),
+		Metrics:         metrics,
+		MetricsOnMain:   cfg.Metrics.OnMain,
 		Notifications: notify.NewHandler(notes, notify.HandlerOptions{
 			StrictAccept: cfg.Notifications.StrictAccept,
 			BodyLimit:    cfg.Limits.XMLBodyBytes,
@@ -96,6 +112,15 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		}
 	}()
 	defer func() { stop(); <-watching }() // the store closes only after its watcher
+	go func() {
+		// Temporary files of uploads cut short by a crash: invisible, but
+		// they take space (fs.SweepStaleUploads).
+		n, err := dsfs.SweepStaleUploads(ctx, filepath.Join(cfg.Data, "files"), time.Duration(cfg.Limits.StaleUploadAge))
+		if err != nil && ctx.Err() == nil {
+			log.Warn("sweeping stale uploads", "err", err)
+		}
+		log.Info("stale uploads swept", "removed", n)
+	}()
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -118,6 +143,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "mount %s/dav/files/admin/ as user admin\n", base)
 	}
 	fmt.Fprintf(stdout, "davshare serving %s on %s\n", cfg.Data, base)
+	if cfg.Metrics.Listen != "" {
+		stopMetrics, err := serveMetrics(cfg.Metrics.Listen, metrics, cfg.Limits, log, stdout)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 	httpSrv := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: time.Duration(cfg.Limits.ReadHeaderTimeout),
@@ -135,6 +167,26 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	log.Info("stopped")
 	return err
+}
+
+// serveMetrics serves /metrics without authentication on a listener of its
+// own (metrics.listen), meant for a loopback or management address.
+func serveMetrics(addr string, m *server.Metrics, lim config.Limits, log *slog.Logger, stdout io.Writer) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics.listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: time.Duration(lim.ReadHeaderTimeout),
+		IdleTimeout:       time.Duration(lim.IdleTimeout),
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	go srv.Serve(ln)
+	fmt.Fprintf(stdout, "davshare metrics on http://%s/metrics\n", ln.Addr())
+	return func() { srv.Close() }, nil
 }
 
 // createAdmin makes the first account on an empty data directory.

@@ -238,3 +238,45 @@ func containsInt(xs []int, x int) bool {
 	}
 	return false
 }
+
+// TestErrorBodiesCarryNoInternals: error answers are status text or a
+// DAV:error element, never the text of an internal error (package
+// prefixes, parser messages, paths on disk).
+func TestErrorBodiesCarryNoInternals(t *testing.T) {
+	e := newInProcess(t)
+	lockBody := `<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>`
+	if code, _ := e.call("LOCK", "/dav/files/alice/f.txt", strings.NewReader(lockBody), int64(len(lockBody))); code != http.StatusOK {
+		t.Fatalf("LOCK: %d", code)
+	}
+	cases := []struct {
+		method, path, body string
+		hdr                []string
+	}{
+		{"PROPFIND", "/dav/files/alice/", `<D:propfind xmlns:D="DAV:"><D:prop>`, nil},          // truncated XML
+		{"PROPFIND", "/dav/files/alice/", `<D:propfind xmlns:D="DAV:"><x:y xmlns:x=""/>`, nil}, // bad namespace
+		{"PROPPATCH", "/dav/files/alice/f.txt", `<D:propertyupdate xmlns:D="DAV:"/>`, nil},     // nothing to do
+		{"LOCK", "/dav/files/alice/f.txt", `<D:lockinfo xmlns:D="DAV:"><D:locktype><D:read/></D:locktype></D:lockinfo>`, nil},
+		{"PUT", "/dav/files/alice/f.txt", "new", nil},                                           // locked: 423
+		{"PUT", "/dav/files/alice/missing/dir/f.txt", "x", nil},                                 // no parent: 409
+		{"GET", "/dav/files/alice/%2e%2e/%2e%2e/etc/passwd", "", nil},                           // escaping path
+		{"GET", "/dav/files/alice/.davshare-tmp-0123", "", nil},                                 // reserved name
+		{"MOVE", "/dav/files/alice/f.txt", "", []string{"Destination", "/dav/files/bob/f.txt"}}, // another space
+		{"UNLOCK", "/dav/files/alice/f.txt", "", []string{"Lock-Token", "<urn:uuid:00000000-0000-0000-0000-000000000000>"}},
+		{"REPORT", "/dav/notifications/alice/", `<D:sync-collection xmlns:D="DAV:"><D:sync-token>bogus</D:sync-token></D:sync-collection>`, nil},
+		{"GET", "/dav/notifications/alice/missing.xml", "", nil},
+	}
+	forbidden := []string{"davxml:", "fs:", "lock:", "notify:", "server:", "sharing:", "auth:", "xml:", "syntax error",
+		"no such file", "permission denied", "/tmp/", "/var/", "goroutine", "panic"}
+	for _, c := range cases {
+		code, body := e.call(c.method, c.path, strings.NewReader(c.body), int64(len(c.body)), c.hdr...)
+		if code < 400 {
+			t.Errorf("%s %s: status %d, want an error", c.method, c.path, code)
+			continue
+		}
+		for _, f := range forbidden {
+			if strings.Contains(strings.ToLower(body), strings.ToLower(f)) {
+				t.Errorf("%s %s: %d body carries %q: %.300s", c.method, c.path, code, f, body)
+			}
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package sharing
 
 import (
+	"bytes"
+	"encoding/xml"
 	"fmt"
 	"net/url"
 	"strings"
@@ -172,6 +174,9 @@ func readXML(body []byte) (*etree.Element, error) {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return nil, fmt.Errorf("%w: empty body", ErrBadRequest)
 	}
+	if declaresDTD(body) {
+		return nil, davxml.ErrExternalEntities
+	}
 	doc := etree.NewDocument()
 	doc.ReadSettings.MaxDepth = maxXMLDepth
 	if err := doc.ReadFromBytes(body); err != nil {
@@ -200,6 +205,24 @@ func readXML(body []byte) (*etree.Element, error) {
 		return nil, err
 	}
 	return root, nil
+}
+
+// declaresDTD reports a document type declaration before the root
+// element, which etree would otherwise report as an undefined entity.
+func declaresDTD(body []byte) bool {
+	d := xml.NewDecoder(bytes.NewReader(body))
+	for {
+		tok, err := d.RawToken()
+		if err != nil {
+			return false
+		}
+		switch tok.(type) {
+		case xml.Directive:
+			return true
+		case xml.StartElement:
+			return false
+		}
+	}
 }
 
 func checkTree(e *etree.Element) error {

@@ -19,6 +19,11 @@ func notificationsHref(user string) string { return notificationsPrefix + user +
 // servePrincipal answers PROPFIND on the caller's principal (RFC 3744 §4,
 // RFC 5397, NT-03 §4.2.1).
 func (s *Server) servePrincipal(w http.ResponseWriter, r *http.Request, acct auth.Account) {
+	if r.Method == http.MethodPost {
+		// A principal cannot be shared (spec §9 #15).
+		davxml.WriteError(w, http.StatusForbidden)
+		return
+	}
 	if r.Method != "PROPFIND" {
 		w.Header().Set("Allow", allowPrincipal)
 		davxml.WriteError(w, http.StatusMethodNotAllowed)

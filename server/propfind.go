@@ -109,7 +109,9 @@ func (q *request) propfind() {
 	p := &propfinder{q: q, pf: pf, now: time.Now()}
 	p.dead = pf.AllProp || pf.PropName
 	for _, n := range pf.Props {
-		if !isLive(n) {
+		// A client's DAV:displayname is stored with the dead properties
+		// (per instance at a mount root) and overrides the computed one.
+		if !isLive(n) || n == dav("displayname") {
 			p.dead = true
 		}
 	}

@@ -334,3 +334,5 @@ func waitUntil(t testing.TB, d time.Duration, what string, cond func() bool) {
 func (e *shareEnv) disk(user, name string) string {
 	return filepath.Join(e.data, "files", user, filepath.FromSlash(name))
 }
+
+func t0() context.Context { return context.Background() }

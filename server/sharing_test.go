@@ -150,6 +150,19 @@ func TestShareInstantMode(t *testing.T) {
 		t.Fatalf("instant mode sent %v", e.notifications("bob"))
 	}
 	e.expect(403, "PUT", "/dav/files/bob/Shared/Apollo/x.txt", "bob", "x")
+	// MOVE of the instance root renames the mount; the data stays.
+	e.expect(201, "MOVE", "/dav/files/bob/Shared/Apollo/", "bob", "", "Destination", "/dav/files/bob/Mine/")
+	e.expect(200, "GET", "/dav/files/bob/Mine/plan.txt", "bob", "")
+	e.expect(404, "GET", "/dav/files/bob/Shared/Apollo/plan.txt", "bob", "")
+	e.expect(200, "GET", apollo+"plan.txt", "alice", "")
+	// A member cannot be moved out of the share.
+	e.expect(403, "MOVE", "/dav/files/bob/Mine/plan.txt", "bob", "", "Destination", "/dav/files/bob/plan.txt")
+	// COPY of the instance root is an ordinary, unshared copy.
+	e.expect(201, "COPY", "/dav/files/bob/Mine/", "bob", "", "Destination", "/dav/files/bob/Copy/")
+	if p := compact(props200(t, e.propfind("/dav/files/bob/Copy/", "bob", "0", "share-access"), "/dav/files/bob/Copy/")); !strings.Contains(p, "<D:not-shared/>") {
+		t.Fatalf("copy of an instance: %s", p)
+	}
+	e.expect(201, "PUT", "/dav/files/bob/Copy/mine.txt", "bob", "x")
 }
 
 // TestSharePendingMailto: an address without an account is pending; the

@@ -160,3 +160,6 @@ func (m *Manager) PatchInstance(ctx context.Context, user string, mt dsfs.Mount,
 	m.rebuild()
 	return results, nil
 }
+
+// ShareCount is the number of shared originals (the davshare_shares gauge).
+func (m *Manager) ShareCount() int { return len(m.snap.Load().byID) }

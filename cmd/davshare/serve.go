@@ -23,6 +23,7 @@ import (
 	"github.com/davshare/davshare/fs/lock"
 	"github.com/davshare/davshare/notify"
 	"github.com/davshare/davshare/server"
+	"github.com/davshare/davshare/sharing"
 )
 
 // serve runs the server until SIGINT or SIGTERM.
@@ -67,11 +68,28 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	defer notes.Close()
 	homes := dsfs.NewHomes(filepath.Join(cfg.Data, "files"))
 	defer homes.Close()
-	var metrics *server.Metrics // nil: no metrics
+	shares, err := sharing.Open(context.Background(), sharing.Options{
+		Trees:         homes,
+		Accounts:      accounts,
+		Notifier:      notes,
+		Mode:          sharing.Mode(cfg.Sharing.Mode),
+		InstantFolder: cfg.Sharing.InstantFolder,
+		HideSharees:   !cfg.Sharing.ShareesSeeSharees,
+		Logger:        log,
+	})
+	if err != nil {
+		return err
+	}
+	defer shares.Close()
+	accounts.Subscribe(shares.AccountsChanged) // pending mailto: invitations (spec §7.2)
+	var metrics *server.Metrics                // nil: no metrics
 	if cfg.Metrics.Listen != "" || cfg.Metrics.OnMain {
 		metrics = server.NewMetrics()
-		// davshare_shares: register metrics.GaugeFunc with the sharing
-		// store's count once sharing exposes one.
+		if err := metrics.GaugeFunc("davshare_shares", "Shared originals.", func() float64 {
+			return float64(shares.ShareCount())
+		}); err != nil {
+			return err
+		}
 	}
 	limiter := auth.NewLimiter(auth.LimiterOptions{
 		MaxUserFailures:    cfg.Auth.MaxUserFailures,
@@ -98,7 +116,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		Notifications: notify.NewHandler(notes, notify.HandlerOptions{
 			StrictAccept: cfg.Notifications.StrictAccept,
 			BodyLimit:    cfg.Limits.XMLBodyBytes,
-		}, log, nil),
+		}, log, shares),
+		Mounts:   shares,
+		Observer: shares,
+		Shares:   shares,
+		Sharing:  true,
 	})
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -121,6 +143,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		}
 		log.Info("stale uploads swept", "removed", n)
 	}()
+	sharesWatching := make(chan struct{})
+	go func() {
+		defer close(sharesWatching)
+		shares.Watch(ctx) // originals changed by other programs
+	}()
+	defer func() { stop(); <-sharesWatching }()
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -162,7 +190,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		}
 		return httpSrv.Serve(ln)
 	}, time.Duration(cfg.Limits.ShutdownTimeout))
-	if errors.Is(err, http.ErrServerClosed) {
+	if errors.Is(err, server.ErrShutdownForced) {
+		log.Warn("shutdown grace period over", "err", err)
 		err = nil
 	}
 	log.Info("stopped")

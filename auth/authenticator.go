@@ -64,7 +64,7 @@ func NewAuthenticator(store *Store, opts AuthOptions) *Authenticator {
 		logger:    store.logger,
 		challenge: `Basic realm=` + quote(opts.Realm) + `, charset="UTF-8"`,
 		limiter:   opts.Limiter,
-		fakeHash:  fakeHash(store.cost),
+		fakeHash:  fakeHash(store.hashCost()),
 	}
 	if opts.CacheTTL > 0 && opts.CacheSize > 0 {
 		a.cache = newVerifyCache(opts.CacheTTL, opts.CacheSize)

@@ -83,6 +83,19 @@ func Open(dataDir string, logger *slog.Logger) (*Store, error) {
 	return s, nil
 }
 
+// SetHashCost changes the bcrypt cost of passwords hashed from now on.
+// Production keeps bcrypt.DefaultCost; test suites that create many
+// accounts lower it to bcrypt.MinCost. Existing hashes keep their cost.
+func (s *Store) SetHashCost(cost int) error {
+	if cost < bcrypt.MinCost || cost > bcrypt.MaxCost {
+		return fmt.Errorf("%w: bcrypt cost %d outside %d..%d", ErrInvalid, cost, bcrypt.MinCost, bcrypt.MaxCost)
+	}
+	s.mu.Lock()
+	s.cost = cost
+	s.mu.Unlock()
+	return nil
+}
+
 func (s *Store) path() string { return filepath.Join(s.dir, accountsFile) }
 
 // Add creates an account and the user's home DIR/files/NAME/ and
@@ -218,11 +231,17 @@ func (s *Store) Len() int {
 	return len(s.snap.sorted)
 }
 
+func (s *Store) hashCost() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.cost
+}
+
 func (s *Store) hash(password string) (string, error) {
 	if err := ValidatePassword(password); err != nil {
 		return "", err
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
+	h, err := bcrypt.GenerateFromPassword([]byte(password), s.hashCost())
 	if err != nil {
 		return "", fmt.Errorf("auth: hashing the password: %w", err)
 	}

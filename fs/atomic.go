@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -220,11 +221,17 @@ func (ns *Namespace) Put(ctx context.Context, name string, body io.Reader, lengt
 		return PutResult{}, err
 	}
 	defer up.abort()
-	src := body
+	src := &sourceReader{r: body}
+	var rd io.Reader = src
 	if length >= 0 {
-		src = io.LimitReader(body, length+1)
+		rd = io.LimitReader(src, length+1)
 	}
-	if _, err := up.ReadFrom(src); err != nil {
+	if _, err := up.ReadFrom(rd); err != nil {
+		if src.err != nil {
+			// The client stopped sending (disconnect, timeout, shutdown):
+			// the upload is incomplete, not our failure.
+			return PutResult{}, fmt.Errorf("%w: %w", ErrIncomplete, src.err)
+		}
 		return PutResult{}, err
 	}
 	if ctx.Err() != nil {
@@ -297,3 +304,18 @@ func (w *writeFile) Patch(patches []webdav.Proppatch) ([]webdav.Propstat, error)
 }
 
 var errWriteOnly = errors.New("fs: file is open for writing only")
+
+// sourceReader remembers a failure to read the request body, so that Put
+// can tell a client that went away from a disk that failed.
+type sourceReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		s.err = err
+	}
+	return n, err
+}

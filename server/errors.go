@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"os"
 
 	dsfs "github.com/davshare/davshare/fs"
 	"github.com/davshare/davshare/fs/lock"
@@ -20,6 +21,9 @@ func errorStatus(err error) int {
 		return st
 	}
 	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// A request body that stopped arriving (see body.go).
+		return http.StatusRequestTimeout
 	case errors.Is(err, dsfs.ErrInvalidPath), errors.Is(err, lock.ErrMalformed),
 		errors.Is(err, dsfs.ErrIncomplete), errors.Is(err, dsfs.ErrTooLong):
 		return http.StatusBadRequest

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -196,9 +197,17 @@ func Run(ctx context.Context, srv *http.Server, serve func() error, grace time.D
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	err := srv.Shutdown(sctx)
-	if err == context.DeadlineExceeded {
+	if errors.Is(err, context.DeadlineExceeded) {
 		srv.Close()
+		err = ErrShutdownForced
 	}
-	<-errc
+	if serr := <-errc; err == nil && !errors.Is(serr, http.ErrServerClosed) {
+		err = serr
+	}
 	return err
 }
+
+// ErrShutdownForced reports that requests were still running when the
+// grace period ended and were cut off. The stop itself was orderly: an
+// interrupted upload leaves the old content, as after any disconnect.
+var ErrShutdownForced = errors.New("server: requests still running at the end of the shutdown grace period were cut off")

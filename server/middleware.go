@@ -73,8 +73,11 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		start := time.Now()
 		li := &logInfo{}
 		sw := &statusWriter{ResponseWriter: w}
-		body := s.watchBody(w, r)
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), logInfoKey{}, li)))
+		// The body is replaced on the handler's copy of the request only:
+		// net/http looks at its own (Expect: 100-continue, keep-alive).
+		hr := r.WithContext(context.WithValue(r.Context(), logInfoKey{}, li))
+		body := s.watchBody(w, hr)
+		next.ServeHTTP(sw, hr)
 		body.finish(sw)
 		if sw.status == 0 {
 			sw.status = http.StatusOK

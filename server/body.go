@@ -104,7 +104,8 @@ func (b *watchedBody) bytes() int64 {
 // connection; the idle deadline bounds that too. When the body stalled and
 // the handler, seeing its context-like error, wrote nothing, finish answers
 // 408 Request Timeout: without it, net/http would answer 200 to an upload
-// that was discarded.
+// that was discarded. (PUT answers a stalled upload itself: 400, an
+// incomplete upload.)
 func (b *watchedBody) finish(sw *statusWriter) {
 	if b == nil {
 		return

@@ -257,6 +257,10 @@ func (p *propfinder) value(e dsfs.Entry, name string) (inner string, has bool) {
 	case "current-user-principal":
 		return davxml.HrefElement(principalHref(p.q.user)), true
 	case "owner":
+		if e.Loc.MountRoot() {
+			// A sharee's instance belongs to the sharee (spec §13).
+			return davxml.HrefElement(principalHref(p.q.user)), true
+		}
 		return davxml.HrefElement(principalHref(e.Loc.Tree.Owner)), true
 	}
 	return p.sharingValue(e, name)

@@ -50,7 +50,7 @@ func TestShareGolden(t *testing.T) {
 	setupApollo(e)
 	e.share(204, apollo, "alice", sharee("/dav/principals/bob/", "read", `<d:prop><d:displayname>Bob B</d:displayname></d:prop>`),
 		sharee("mailto:someone@example.net", "read-write", `<d:comment>hi</d:comment>`))
-	props := []string{"share-access", "invite", "share-resource-uri", "sharer-resource-uri", "current-user-privilege-set", "supported-privilege-set"}
+	props := []string{"owner", "share-access", "invite", "share-resource-uri", "sharer-resource-uri", "current-user-privilege-set", "supported-privilege-set"}
 	_, inv := e.expect(200, "GET", e.invite("bob"), "bob", "", "Accept", notify.MediaType)
 	shareGolden(t, e, "invite-notification.xml", inv)
 	e.accept("bob", "", "")

@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"net/http"
-	"strings"
 
 	dsfs "github.com/davshare/davshare/fs"
 	"github.com/davshare/davshare/internal/davxml"
@@ -50,7 +49,7 @@ func (q *request) post() {
 		q.fail(err)
 		return
 	}
-	if !mediaTypeIs(q.r.Header.Get("Content-Type"), shareTypes...) {
+	if !davxml.MediaTypeIs(q.r.Header.Get("Content-Type"), shareTypes...) {
 		q.fail(sharing.ErrUnsupportedMediaType)
 		return
 	}
@@ -64,18 +63,6 @@ func (q *request) post() {
 		return
 	}
 	q.w.WriteHeader(http.StatusNoContent)
-}
-
-// mediaTypeIs compares a Content-Type on type/subtype only (spec §0.3).
-func mediaTypeIs(contentType string, types ...string) bool {
-	mt, _, _ := strings.Cut(contentType, ";")
-	mt = strings.ToLower(strings.TrimSpace(mt))
-	for _, t := range types {
-		if mt == t {
-			return true
-		}
-	}
-	return false
 }
 
 // sharingValue computes the sharing properties (spec §3).

@@ -456,3 +456,63 @@ func TestSanitizeSlug(t *testing.T) {
 }
 
 var _ = time.Second
+
+func TestResolveHrefs(t *testing.T) {
+	f := newFixture(t, ModeInvite)
+	for href, want := range map[string]resolved{
+		"/dav/principals/bob/":                          {href: "/dav/principals/bob/", user: "bob"},
+		"/dav/principals/bob":                           {href: "/dav/principals/bob/", user: "bob"},
+		"https://files.example.net/dav/principals/bob/": {href: "/dav/principals/bob/", user: "bob"},
+		"/principals/users/bob/":                        {href: "/dav/principals/bob/", user: "bob"},
+		"mailto:BOB@Example.org":                        {href: "/dav/principals/bob/", user: "bob", email: "bob@example.org"},
+		"mailto:new@example.org":                        {href: "mailto:new@example.org", email: "new@example.org", pending: true},
+		"/dav/principals/ghost/":                        {href: "/dav/principals/ghost/"},
+		"urn:x-other:123":                               {href: "urn:x-other:123"},
+	} {
+		if got := f.m.resolve(href); got != want {
+			t.Errorf("resolve(%q) = %+v, want %+v", href, got, want)
+		}
+	}
+}
+
+// TestReconcileAtOpen: mount tables are repaired from the share records.
+func TestReconcileAtOpen(t *testing.T) {
+	f := newFixture(t, ModeInstant)
+	if err := f.share("alice", "/Projects/Apollo", body(sh("/dav/principals/bob/", "read"))); err != nil {
+		t.Fatal(err)
+	}
+	bob, _ := f.trees.Tree("bob")
+	carol, _ := f.trees.Tree("carol")
+	// bob's table lost his entry, carol's has one nobody granted.
+	f.store.Set(bob, "/", keyMounts, []byte(`{"v":1,"m":{}}`))
+	f.store.Set(carol, "/", keyMounts, []byte(`{"v":1,"m":{"forged":{"p":"/Shared/Apollo","o":"alice"}}}`))
+	f.open()
+	if ms, _ := f.m.Mounts(context.Background(), "bob"); len(ms) != 1 || ms[0].Path != "/Shared/Apollo" {
+		t.Fatalf("bob's mounts %+v", ms)
+	}
+	if ms, _ := f.m.Mounts(context.Background(), "carol"); len(ms) != 0 {
+		t.Fatalf("carol's mounts %+v", ms)
+	}
+	b, _ := f.store.Get(bob, "/", keyMounts)
+	if tab, _ := decodeMounts(b); len(tab) != 1 {
+		t.Fatalf("bob's table not repaired: %s", b)
+	}
+	if _, err := f.store.Get(carol, "/", keyMounts); !errors.Is(err, ErrNoRecord) {
+		t.Fatalf("carol's forged entry kept: %v", err)
+	}
+}
+
+// TestInstantPendingMailto: in instant mode an account created for a
+// pending address gets the mount at once.
+func TestInstantPendingMailto(t *testing.T) {
+	f := newFixture(t, ModeInstant)
+	if err := f.share("alice", "/Projects/Apollo", body(sh("mailto:erin@example.org", "read-write"))); err != nil {
+		t.Fatal(err)
+	}
+	a := f.accts.add("erin")
+	f.m.AccountsChanged(auth.Event{Added: []auth.Account{a}})
+	f.m.Close()
+	if ms, _ := f.m.Mounts(context.Background(), "erin"); len(ms) != 1 || ms[0].ReadOnly {
+		t.Fatalf("erin's mounts %+v", ms)
+	}
+}

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -81,7 +80,7 @@ func (b *watchedBody) Read(p []byte) (int, error) {
 	case err == nil, err == io.EOF:
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		b.stalled.Store(true)
-		err = fmt.Errorf("server: request body stalled for %v: %w", b.idle, context.DeadlineExceeded)
+		err = fmt.Errorf("server: request body stalled for %v: %w", b.idle, err) // 408 in errorStatus
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		// The client sent less than its Content-Length and closed.
 		err = fmt.Errorf("%w: %w", dsfs.ErrIncomplete, err)
@@ -104,8 +103,8 @@ func (b *watchedBody) bytes() int64 {
 // connection; the idle deadline bounds that too. When the body stalled and
 // the handler, seeing its context-like error, wrote nothing, finish answers
 // 408 Request Timeout: without it, net/http would answer 200 to an upload
-// that was discarded. (PUT answers a stalled upload itself: 400, an
-// incomplete upload.)
+// that was discarded. (PUT answers a stalled upload itself: errorStatus
+// maps the deadline to 408.)
 func (b *watchedBody) finish(sw *statusWriter) {
 	if b == nil {
 		return

@@ -120,7 +120,8 @@ func (ns *Namespace) List(ctx context.Context, loc Location, withProps bool, fn 
 			Path:  path.Join(loc.Path, child),
 			Mount: loc.Mount,
 		}}
-		if fi.Mode()&fs.ModeSymlink != 0 {
+		link := fi.Mode()&fs.ModeSymlink != 0
+		if link {
 			// Follow links that stay inside the tree; hide the others.
 			target, err := loc.Tree.Fs.Stat(e.Loc.Path)
 			if err != nil {
@@ -131,8 +132,8 @@ func (ns *Namespace) List(ctx context.Context, loc Location, withProps bool, fn 
 		e.Info = newFileInfo(fi, child)
 		if withProps {
 			var err error
-			if fastProps {
-				e.Props, err = xp.loadIn(dir, child)
+			if fastProps && !link {
+				e.Props, err = loc.Tree.loadIn(xp, dir, child, fi)
 			} else {
 				e.Props, err = loc.Tree.Props.Load(e.Loc.Path)
 			}

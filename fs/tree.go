@@ -24,6 +24,7 @@ type Tree struct {
 	Props PropStore
 
 	patchMu sync.Mutex // serialises read-modify-write of dead properties
+	props   propCache
 
 	usageMu   sync.Mutex
 	usage     int64
@@ -182,4 +183,20 @@ func ProbeXattrs(dir string) error {
 		return fmt.Errorf("reading back a user extended attribute in %s failed: %v", dir, err)
 	}
 	return nil
+}
+
+// loadIn reads the dead properties of a listed entry, from the cache when
+// the entry's inode and ctime say nothing changed since.
+func (t *Tree) loadIn(xp XattrProps, dir afero.File, child string, fi os.FileInfo) ([]davxml.Property, error) {
+	k, ok := keyOf(fi)
+	if ok {
+		if props, hit := t.props.get(k); hit {
+			return props, nil
+		}
+	}
+	props, err := xp.loadIn(dir, child)
+	if err == nil && ok {
+		t.props.put(k, props)
+	}
+	return props, err
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/davshare/davshare/internal/davxml"
@@ -183,7 +184,7 @@ func (u *upload) carryRecords(f *os.File) {
 	if !ok {
 		return
 	}
-	old, err := r.root.Open(rel(u.path))
+	old, err := r.root.OpenFile(rel(u.path), os.O_RDONLY|syscall.O_NONBLOCK, 0) // never block on a FIFO
 	if err != nil {
 		return
 	}

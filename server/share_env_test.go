@@ -20,6 +20,7 @@ import (
 	"github.com/davshare/davshare/notify"
 	"github.com/davshare/davshare/server"
 	"github.com/davshare/davshare/sharing"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // shareEnv is the full wiring of cmd/davshare serve: accounts, homes,
@@ -50,6 +51,9 @@ func newShareEnv(t testing.TB, mode sharing.Mode) *shareEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := store.SetHashCost(bcrypt.MinCost); err != nil { // the default cost is slow under -race
+		t.Fatal(err)
+	}
 	for _, u := range []string{"alice", "bob", "carol"} {
 		if _, err := store.Add(auth.Username(u), u+"@example.org", strings.ToUpper(u[:1])+u[1:], sharePasswords[u]); err != nil {
 			t.Fatal(err)
@@ -67,6 +71,9 @@ func (e *shareEnv) start() {
 	t := e.t
 	var err error
 	if e.accts, err = auth.Open(e.data, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.accts.SetHashCost(bcrypt.MinCost); err != nil {
 		t.Fatal(err)
 	}
 	e.homes = dsfs.NewHomes(filepath.Join(e.data, "files"))

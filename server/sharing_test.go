@@ -3,6 +3,7 @@ package server_test
 import (
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -179,4 +180,14 @@ func TestSharePendingMailto(t *testing.T) {
 	e.expect(404, "GET", "/dav/files/dave/Apollo/plan.txt", "dave", "")
 	e.accept("dave", "", "")
 	e.expect(200, "GET", "/dav/files/dave/Apollo/plan.txt", "dave", "")
+}
+
+// TestShareSpecialFile: a FIFO that a shell left in a home is not shareable,
+// and neither sharing nor a PUT over it blocks.
+func TestShareSpecialFile(t *testing.T) {
+	e := newShareEnv(t, sharing.ModeInvite)
+	if err := syscall.Mkfifo(e.disk("alice", "/pipe"), 0o644); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	e.share(403, "/dav/files/alice/pipe", "alice", sharee("/dav/principals/bob/", "read"))
 }

@@ -186,6 +186,9 @@ func (m *Manager) Share(ctx context.Context, caller string, loc dsfs.Location, b
 	if err != nil {
 		return err
 	}
+	if !fi.IsDir() && !fi.Mode().IsRegular() {
+		return ErrNotShareable // devices, FIFOs and sockets a shell left behind
+	}
 	reqs, err := ParseShareResource(body)
 	if err != nil {
 		return err

@@ -22,8 +22,10 @@ type XattrStore struct{}
 
 var _ Store = XattrStore{}
 
+// open opens name read-only inside the tree's root. O_NONBLOCK keeps a FIFO
+// that another program left in a home from blocking the Manager.
 func open(t *dsfs.Tree, name string) (*os.File, error) {
-	f, err := t.Fs.Open(name)
+	f, err := t.Fs.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}

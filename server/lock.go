@@ -13,6 +13,10 @@ import (
 	"github.com/davshare/davshare/internal/davxml"
 )
 
+// maxLockOwner bounds the DAV:owner a lock keeps (clients send a name or
+// a URL).
+const maxLockOwner = 4 << 10
+
 // lock answers LOCK: a new lock (RFC 4918 §9.10.1–§9.10.5), a refresh
 // (§9.10.2), or a lock on an unmapped URL, which creates an empty file and
 // answers 201 (§9.10.4; Finder and davfs2 rely on it).
@@ -49,6 +53,12 @@ func (q *request) lock() {
 	li, err := davxml.ParseLockInfo(body)
 	if err != nil {
 		q.fail(err)
+		return
+	}
+	if len(li.Owner) > maxLockOwner {
+		// The owner is kept and echoed for the lock's lifetime; a client
+		// must not pin a megabyte of memory per lock.
+		davxml.WriteError(q.w, http.StatusRequestEntityTooLarge)
 		return
 	}
 	zeroDepth := false

@@ -53,7 +53,7 @@
 //	DIR/notifications/{user}/{name}.xml      one notification each; name
 //	                                         matches NamePattern
 //	DIR/notifications/{user}/.davshare-sync.json  the sync state
-//	DIR/notifications/{user}/.tmp-*          files being written
+//	DIR/notifications/{user}/.davshare-tmp-* files being written (swept at start if a crash left them)
 //
 // Every write is a temporary dot file, fsync, rename, fsync of the
 // directory, so readers (including other processes) never see half a file.

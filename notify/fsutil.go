@@ -16,7 +16,7 @@ import (
 func writeAtomic(root *os.Root, dir, name string, data []byte) error {
 	var rnd [8]byte
 	rand.Read(rnd[:])
-	tmp := path.Join(dir, ".tmp-"+hex.EncodeToString(rnd[:]))
+	tmp := path.Join(dir, ".davshare-tmp-"+hex.EncodeToString(rnd[:])) // the prefix fs.SweepStaleUploads removes after a crash
 	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err

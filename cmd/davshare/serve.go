@@ -137,11 +137,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	go func() {
 		// Temporary files of uploads cut short by a crash: invisible, but
 		// they take space (fs.SweepStaleUploads).
-		n, err := dsfs.SweepStaleUploads(ctx, filepath.Join(cfg.Data, "files"), time.Duration(cfg.Limits.StaleUploadAge))
-		if err != nil && ctx.Err() == nil {
-			log.Warn("sweeping stale uploads", "err", err)
+		for _, dir := range []string{"files", "notifications"} {
+			n, err := dsfs.SweepStaleUploads(ctx, filepath.Join(cfg.Data, dir), time.Duration(cfg.Limits.StaleUploadAge))
+			if err != nil && ctx.Err() == nil {
+				log.Warn("sweeping stale temporary files", "dir", dir, "err", err)
+			}
+			log.Info("stale temporary files swept", "dir", dir, "removed", n)
 		}
-		log.Info("stale uploads swept", "removed", n)
 	}()
 	sharesWatching := make(chan struct{})
 	go func() {

@@ -35,7 +35,7 @@ func (e *opsEnv) dial() net.Conn {
 		e.t.Fatal(err)
 	}
 	e.t.Cleanup(func() { c.Close() })
-	c.SetDeadline(time.Now().Add(20 * time.Second)) // the bound on everything below
+	c.SetDeadline(time.Now().Add(45 * time.Second)) // the bound on everything below
 	return c
 }
 
@@ -113,7 +113,7 @@ func TestBodyStallKeepsOldFile(t *testing.T) {
 	if resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("stalled body: status %d, want 408 or 400", resp.StatusCode)
 	}
-	if took < testBodyIdle*3/4 || took > testBodyIdle+5*time.Second {
+	if took < testBodyIdle*3/4 || took > testBodyIdle+20*time.Second {
 		t.Errorf("stalled body answered after %v; the idle timeout is %v", took, testBodyIdle)
 	}
 	// The connection is closed after the answer.
@@ -147,7 +147,7 @@ func TestUnreadBodyStall(t *testing.T) {
 	if _, err := br.ReadByte(); err == nil || isTimeout(err) {
 		t.Fatalf("connection still open %v after the answer (%v)", time.Since(start), err)
 	}
-	if took := time.Since(start); took > testBodyIdle+3*time.Second {
+	if took := time.Since(start); took > testBodyIdle+20*time.Second {
 		t.Errorf("connection closed after %v; the idle timeout is %v", took, testBodyIdle)
 	}
 }
@@ -273,7 +273,7 @@ func TestExpectContinue(t *testing.T) {
 		t.Fatalf("unauthenticated: %d, want 401", resp.StatusCode)
 	}
 	start := time.Now()
-	if _, err := br.ReadByte(); err == nil || isTimeout(err) || time.Since(start) > testBodyIdle+3*time.Second {
+	if _, err := br.ReadByte(); err == nil || isTimeout(err) || time.Since(start) > testBodyIdle+20*time.Second {
 		t.Errorf("connection not closed after a refused Expect request (%v after %v)", err, time.Since(start))
 	}
 

@@ -112,7 +112,16 @@ func (h *Handler) serveCollection(w http.ResponseWriter, r *http.Request, user s
 	case http.MethodOptions:
 		w.Header().Set("Allow", allowCollection)
 		w.WriteHeader(http.StatusOK)
-	case http.MethodGet, http.MethodHead, http.MethodPost:
+	case http.MethodPost:
+		if davxml.MediaTypeIs(r.Header.Get("Content-Type"), "application/davsharing+xml", "application/davshare+xml") {
+			// A share-resource POST: the collection exists but cannot be
+			// shared (spec §9 #15); any other POST is the method (§8.7).
+			davxml.WriteError(w, http.StatusForbidden)
+			return
+		}
+		w.Header().Set("Allow", allowCollection)
+		davxml.WriteError(w, http.StatusMethodNotAllowed)
+	case http.MethodGet, http.MethodHead:
 		w.Header().Set("Allow", allowCollection)
 		davxml.WriteError(w, http.StatusMethodNotAllowed)
 	case http.MethodDelete, http.MethodPut, "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "PROPPATCH":

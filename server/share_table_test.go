@@ -141,9 +141,10 @@ func TestShareEdgeCases(t *testing.T) {
 		carol := shareBody(sharee("/dav/principals/carol/", "read"))
 		e.refused(403, "POST", "/dav/files/alice/", "alice", carol, ct...)
 		e.refused(403, "POST", "/dav/principals/alice/", "alice", carol, ct...)
-		// The notification collection answers POST with 405 (spec §8.7,
-		// the notify package's table), which §9 #15 writes as 403.
-		e.refused(405, "POST", "/dav/notifications/alice/", "alice", carol, ct...)
+		// A share POST to the notification collection is 403 (§9 #15);
+		// other POSTs there are 405 (§8.7).
+		e.refused(403, "POST", "/dav/notifications/alice/", "alice", carol, ct...)
+		e.refused(405, "POST", "/dav/notifications/alice/", "alice", carol, "Content-Type", "application/xml")
 		e.refused(403, "POST", apollo+"sub/", "alice", carol, ct...)
 		e.refused(403, "POST", apollo+"plan.txt", "alice", carol, ct...)
 		e.expect(201, "MKCOL", "/dav/files/alice/Outer/", "alice", "")

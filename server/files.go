@@ -81,6 +81,20 @@ func (s *Server) lockHref(r *http.Request, root string) string {
 	return filesPrefix + root
 }
 
+// writable resolves the request's name for a write, answering the error
+// itself: read-only shares refuse every write with 403 (spec §5.8).
+func (q *request) writable() (dsfs.Location, bool) {
+	loc, err := q.ns.Resolve(q.name)
+	if err == nil && loc.ReadOnly() {
+		err = &fs.PathError{Op: q.r.Method, Path: q.name, Err: dsfs.ErrReadOnly}
+	}
+	if err != nil {
+		q.fail(err)
+		return loc, false
+	}
+	return loc, true
+}
+
 // stat returns the resource at loc, or nil if there is none.
 func (q *request) stat(loc dsfs.Location) *dsfs.FileInfo {
 	fi, err := q.ns.StatAt(loc)

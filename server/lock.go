@@ -22,14 +22,8 @@ const maxLockOwner = 4 << 10
 // answers 201 (§9.10.4; Finder and davfs2 rely on it).
 func (q *request) lock() {
 	r := q.r
-	loc, err := q.ns.Resolve(q.name)
-	if err != nil {
-		q.fail(err)
-		return
-	}
-	if loc.ReadOnly() {
-		// Locking needs write-content (spec §5.8).
-		q.fail(&fs.PathError{Op: "lock", Path: q.name, Err: dsfs.ErrReadOnly})
+	loc, ok := q.writable() // locking needs write-content (spec §5.8)
+	if !ok {
 		return
 	}
 	timeout, err := lock.ParseTimeout(r.Header.Get("Timeout"))

@@ -16,13 +16,8 @@ import (
 // 204 for a replaced one, with the new strong ETag.
 func (q *request) put() {
 	r := q.r
-	loc, err := q.ns.Resolve(q.name)
-	if err != nil {
-		q.fail(err)
-		return
-	}
-	if loc.ReadOnly() {
-		q.fail(&fs.PathError{Op: "put", Path: q.name, Err: dsfs.ErrReadOnly})
+	loc, ok := q.writable()
+	if !ok {
 		return
 	}
 	fi := q.stat(loc)

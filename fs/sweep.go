@@ -33,7 +33,40 @@ func SweepStaleUploads(ctx context.Context, filesDir string, age time.Duration) 
 	defer root.Close()
 	cutoff := time.Now().Add(-age)
 	removed := 0
-	err = iofs.WalkDir(root.FS(), ".", func(p string, d iofs.DirEntry, err error) error {
+	err = walkTemps(ctx, root, func(p string, fi iofs.FileInfo) {
+		if changedBefore(fi, cutoff) && root.Remove(p) == nil {
+			removed++
+		}
+	})
+	return removed, err
+}
+
+// TempFile is a temporary file found by TempFiles.
+type TempFile struct {
+	Name    string    // slash-separated, relative to the directory walked
+	Size    int64     //
+	Changed time.Time // the inode's change time
+}
+
+// TempFiles calls fn for every temporary file below dir (".davshare-tmp-*",
+// the files SweepStaleUploads removes once they are old enough), without
+// changing anything: for "davshare check". Same walk as the sweep: inside
+// dir, links not followed.
+func TempFiles(ctx context.Context, dir string, fn func(TempFile)) error {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	return walkTemps(ctx, root, func(p string, fi iofs.FileInfo) {
+		fn(TempFile{Name: p, Size: fi.Size(), Changed: changeTime(fi)})
+	})
+}
+
+// walkTemps calls fn for every regular file named ".davshare-tmp-*" below
+// root, with its Lstat.
+func walkTemps(ctx context.Context, root *os.Root, fn func(p string, fi iofs.FileInfo)) error {
+	return iofs.WalkDir(root.FS(), ".", func(p string, d iofs.DirEntry, err error) error {
 		if err != nil {
 			return nil // unreadable directories are someone else's business
 		}
@@ -43,23 +76,22 @@ func SweepStaleUploads(ctx context.Context, filesDir string, age time.Duration) 
 		if !d.Type().IsRegular() || !strings.HasPrefix(d.Name(), tempPrefix) {
 			return nil
 		}
-		fi, err := root.Lstat(p)
-		if err != nil || !fi.Mode().IsRegular() || !changedBefore(fi, cutoff) {
-			return nil
-		}
-		if root.Remove(p) == nil {
-			removed++
+		if fi, err := root.Lstat(p); err == nil && fi.Mode().IsRegular() {
+			fn(p, fi)
 		}
 		return nil
 	})
-	return removed, err
 }
 
 // changedBefore reports whether fi's inode change time (or, where the
 // system does not say, its modification time) is before t.
-func changedBefore(fi iofs.FileInfo, t time.Time) bool {
+func changedBefore(fi iofs.FileInfo, t time.Time) bool { return changeTime(fi).Before(t) }
+
+// changeTime is fi's inode change time, or its modification time where the
+// system does not say.
+func changeTime(fi iofs.FileInfo) time.Time {
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return time.Unix(st.Ctim.Unix()).Before(t)
+		return time.Unix(st.Ctim.Unix())
 	}
-	return fi.ModTime().Before(t)
+	return fi.ModTime()
 }

@@ -82,3 +82,34 @@ func TestSweepStaleUploads(t *testing.T) {
 		t.Error("a missing directory reports no error")
 	}
 }
+
+// TempFiles lists what the sweep would consider, and changes nothing.
+func TestTempFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{"a/.davshare-tmp-1", "a/b/.davshare-tmp-2", "a/keep.txt", "a/.davshare-tmp-dir/x"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, p), []byte("xyz"), 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(dir, "a/keep.txt"), filepath.Join(dir, "a/.davshare-tmp-link")); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err := dsfs.TempFiles(context.Background(), dir, func(f dsfs.TempFile) {
+		got = append(got, f.Name)
+		if f.Size != 3 || time.Since(f.Changed) > time.Minute || f.Changed.After(time.Now()) {
+			t.Errorf("%s: size %d, changed %v", f.Name, f.Size, f.Changed)
+		}
+	})
+	if err != nil || len(got) != 2 || got[0] != "a/.davshare-tmp-1" || got[1] != "a/b/.davshare-tmp-2" {
+		t.Fatalf("TempFiles: %q, %v", got, err)
+	}
+	for _, p := range []string{"a/.davshare-tmp-1", "a/b/.davshare-tmp-2"} {
+		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
+			t.Errorf("TempFiles removed %s: %v", p, err)
+		}
+	}
+}

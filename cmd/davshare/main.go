@@ -5,6 +5,7 @@
 //	davshare user add NAME --data DIR --email ADDR [--display-name TEXT] --password-stdin
 //	davshare user list|passwd|del …
 //	davshare notify send --data DIR (--to USER | --all) --level low|medium|high TEXT [--href URL]
+//	davshare check [--config FILE] [--data DIR]
 package main
 
 import (
@@ -25,6 +26,7 @@ const usage = `usage:
   davshare user passwd NAME --data DIR --password-stdin
   davshare user del NAME --data DIR
   davshare notify send --data DIR (--to USER | --all) --level low|medium|high TEXT [--href URL]
+  davshare check [--config FILE] [--data DIR]
 `
 
 // run dispatches a subcommand and returns the process exit code.
@@ -41,6 +43,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = userCmd(args[1:], stdin, stdout)
 	case "notify":
 		err = notifyCmd(args[1:], stdout)
+	case "check":
+		return checkCmd(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

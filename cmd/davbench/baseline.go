@@ -1,56 +1,155 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"strings"
 	"time"
 
 	"golang.org/x/net/webdav"
 )
 
-// baselineServer is a bare golang.org/x/net/webdav server on a loopback
-// port over its own temporary directory: no authentication, in-memory
-// locks, nothing else. It is what davshare is compared with.
-type baselineServer struct {
-	dir string
-	srv *http.Server
-	url string
+// baseline is a bare golang.org/x/net/webdav server on a loopback port
+// over its own temporary directory: no authentication, in-memory locks,
+// nothing else. It is what davshare is compared with. It runs in this
+// process, or (--baseline-process) in a child process, like the server
+// under test, so that neither side shares a Go runtime with the client.
+type baseline struct {
+	dir    string
+	url    string
+	pid    int // the child's; 0 in-process
+	stopFn func() error
 }
 
-func startBaseline() (*baselineServer, error) {
+// serveBaselineArg, as the only argument, makes davbench the child that
+// serves the baseline (see startBaseline).
+const serveBaselineArg = "__serve-baseline"
+
+func startBaseline(process bool) (*baseline, error) {
 	dir, err := os.MkdirTemp("", "davbench-baseline-")
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	b := &baseline{dir: dir}
+	if process {
+		err = b.startChild()
+	} else {
+		b.url, b.stopFn, err = listenBaseline(dir)
+	}
 	if err != nil {
 		os.RemoveAll(dir)
-		return nil, err
+		return nil, fmt.Errorf("baseline: %w", err)
 	}
-	b := &baselineServer{
-		dir: dir,
-		srv: &http.Server{
-			Handler:           &webdav.Handler{FileSystem: webdav.Dir(dir), LockSystem: webdav.NewMemLS()},
-			ReadHeaderTimeout: 10 * time.Second,
-		},
-		url: "http://" + ln.Addr().String() + "/",
-	}
-	// Serve fails only on a broken listener; the requests that then fail
-	// are counted as errors.
-	go func() { _ = b.srv.Serve(ln) }()
 	return b, nil
 }
 
-// stop closes the server and removes its directory.
-func (b *baselineServer) stop() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := b.srv.Shutdown(ctx)
+// stop ends the server and removes its directory.
+func (b *baseline) stop() error {
+	return errors.Join(b.stopFn(), os.RemoveAll(b.dir))
+}
+
+// listenBaseline serves dir with x/net/webdav on a free loopback port.
+func listenBaseline(dir string) (string, func() error, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		b.srv.Close()
+		return "", nil, err
 	}
-	return errors.Join(err, os.RemoveAll(b.dir))
+	srv := &http.Server{
+		Handler:           &webdav.Handler{FileSystem: webdav.Dir(dir), LockSystem: webdav.NewMemLS()},
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	// Serve fails only on a broken listener; the requests that then fail
+	// are counted as errors.
+	go func() { _ = srv.Serve(ln) }()
+	stop := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			return errors.Join(err, srv.Close())
+		}
+		return nil
+	}
+	return "http://" + ln.Addr().String() + "/", stop, nil
+}
+
+// startChild runs this executable as the baseline server: it prints its
+// URL on its standard output and serves until its standard input closes,
+// which also happens when this process dies, so no child outlives us.
+func (b *baseline) startChild() error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(exe, serveBaselineArg, b.dir)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	exited := make(chan error, 1)
+	stopChild := func() error {
+		stdin.Close()
+		select {
+		case err := <-exited:
+			return err
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill() // our own child, by its PID
+			<-exited
+			return errors.New("the baseline process did not stop within 5s; killed")
+		}
+	}
+	lines := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(stdout).ReadString('\n')
+		lines <- line
+		_, _ = io.Copy(io.Discard, stdout)
+		exited <- cmd.Wait()
+	}()
+	select {
+	case line := <-lines:
+		url, ok := strings.CutPrefix(strings.TrimSpace(line), "baseline serving on ")
+		if !ok {
+			_ = stopChild()
+			return fmt.Errorf("the baseline process said %q", line)
+		}
+		b.url, b.pid, b.stopFn = url, cmd.Process.Pid, stopChild
+		return nil
+	case <-time.After(10 * time.Second):
+		_ = stopChild()
+		return errors.New("the baseline process printed no URL within 10s")
+	}
+}
+
+// serveBaseline is the child's side of startChild.
+func serveBaseline(args []string, stdin io.Reader, stdout io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintf(os.Stderr, "davbench %s: want one directory\n", serveBaselineArg)
+		return 2
+	}
+	url, stop, err := listenBaseline(args[0])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "davbench %s: %v\n", serveBaselineArg, err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "baseline serving on %s\n", url)
+	_, _ = io.Copy(io.Discard, stdin)
+	if err := stop(); err != nil {
+		fmt.Fprintf(os.Stderr, "davbench %s: %v\n", serveBaselineArg, err)
+		return 1
+	}
+	return 0
 }

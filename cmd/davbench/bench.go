@@ -38,9 +38,9 @@ func bench(ctx context.Context, cfg config, stdout, stderr io.Writer) (err error
 		targets = append(targets, mount)
 	}
 	if cfg.baseline {
-		srv, err := startBaseline()
+		srv, err := startBaseline(cfg.baselineProcess)
 		if err != nil {
-			return fmt.Errorf("baseline: %w", err)
+			return err
 		}
 		defer func() {
 			if serr := srv.stop(); serr != nil {
@@ -50,6 +50,7 @@ func bench(ctx context.Context, cfg config, stdout, stderr io.Writer) (err error
 		if base, err = newTarget("baseline", srv.url, "", "", false); err != nil {
 			return err
 		}
+		base.pid = srv.pid
 		targets = append(targets, base)
 		if err := base.probe(ctx, false); err != nil {
 			return err

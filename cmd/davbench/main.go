@@ -26,6 +26,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == serveBaselineArg {
+		os.Exit(serveBaseline(os.Args[2:], os.Stdin, os.Stdout))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
@@ -37,7 +40,7 @@ func main() {
 type config struct {
 	url, user, password                string
 	mountURL, mountUser, mountPassword string
-	baseline                           bool
+	baseline, baselineProcess          bool
 	duration                           time.Duration
 	rounds                             int
 	scenarios                          string
@@ -119,6 +122,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&cfg.mountUser, "mount-user", "", "user `name` for --mount-url (default --user)")
 	fs.StringVar(&cfg.mountPassword, "mount-password", "", "password for --mount-url (default $DAVBENCH_MOUNT_PASSWORD, else the --url password)")
 	fs.BoolVar(&cfg.baseline, "baseline", false, "also run every scenario against an in-process golang.org/x/net/webdav server and print ratios")
+	fs.BoolVar(&cfg.baselineProcess, "baseline-process", false, "run the baseline server in a child process instead of in davbench's own (implies --baseline)")
 	fs.DurationVar(&cfg.duration, "duration", 5*time.Second, "how long each scenario runs on each target")
 	fs.IntVar(&cfg.rounds, "rounds", 1, "rounds of all scenarios; figures are medians over rounds")
 	fs.StringVar(&cfg.scenarios, "scenarios", "", "comma-separated scenario `names` to run, or \"all\" (default: all but the 100,000-entry PROPFIND)")
@@ -135,6 +139,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q (flags only; see --help)", fs.Arg(0))
+	}
+	if cfg.baselineProcess {
+		cfg.baseline = true
 	}
 	if cfg.password == "" {
 		cfg.password = getenv("DAVBENCH_PASSWORD")

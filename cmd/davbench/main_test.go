@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +19,14 @@ import (
 
 	"golang.org/x/net/webdav"
 )
+
+func TestMain(m *testing.M) {
+	// The child of --baseline-process is this test binary.
+	if len(os.Args) > 1 && os.Args[1] == serveBaselineArg {
+		os.Exit(serveBaseline(os.Args[2:], os.Stdin, os.Stdout))
+	}
+	os.Exit(m.Run())
+}
 
 // testSizes keep the fixtures small enough for a test under -race.
 var testSizes = sizes{
@@ -225,6 +234,37 @@ func TestEveryScenarioAgainstTwoServers(t *testing.T) {
 		if !strings.Contains(table, head) {
 			t.Errorf("table lacks %q:\n%s", head, table)
 		}
+	}
+}
+
+// TestBaselineProcess: the baseline in a child process is measured like
+// the server under test, with its RSS, and is gone when bench returns.
+func TestBaselineProcess(t *testing.T) {
+	srv := newDAVServer(t, nil)
+	table, rows := benchArgs(t, "--url", srv.ownerURL(), "--user", testUser, "--baseline-process",
+		"--duration", "100ms", "--scenarios", "propfind-file,put-4k")
+	if len(rows) != 4 {
+		t.Fatalf("%d rows, want 4", len(rows))
+	}
+	pid := 0
+	for _, r := range rows {
+		if r.Ops == 0 || r.Errors != 0 {
+			t.Errorf("%s on %s: %d ops, %d errors (%s)", r.Name, r.Target, r.Ops, r.Errors, r.FirstError)
+		}
+		if r.Target == "baseline" {
+			pid = r.ServerPID
+			if r.ServerPeakRSSMB == nil || pid <= 0 || pid == os.Getpid() {
+				t.Errorf("%s on baseline: PID %d, peak RSS %v", r.Name, pid, r.ServerPeakRSSMB)
+			}
+		} else if r.VsBaseline == nil {
+			t.Errorf("%s on %s: no ratio", r.Name, r.Target)
+		}
+	}
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); !os.IsNotExist(err) {
+		t.Errorf("baseline process %d still there: %v", pid, err)
+	}
+	if !strings.Contains(table, fmt.Sprintf("(server PID %d)", pid)) {
+		t.Errorf("table does not name the baseline's PID:\n%s", table)
 	}
 }
 

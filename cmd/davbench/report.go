@@ -119,7 +119,14 @@ func (rep *report) writeTable(w io.Writer) {
 	fmt.Fprintf(w, "davbench: %d round(s) of %v per scenario and target, GOMAXPROCS=%d, %s, finished %s\n",
 		rep.cfg.rounds, rep.cfg.duration, runtime.GOMAXPROCS(0), runtime.Version(), rep.finished.Format(time.RFC3339))
 	for _, t := range rep.targets {
-		fmt.Fprintf(w, "  %-9s %s\n", t.name, t.base)
+		where := ""
+		switch {
+		case t.pid > 0:
+			where = fmt.Sprintf(" (server PID %d)", t.pid)
+		case t.name == "baseline":
+			where = " (in davbench's process)"
+		}
+		fmt.Fprintf(w, "  %-9s %s%s\n", t.name, t.base, where)
 	}
 	fmt.Fprintln(w)
 	for _, sc := range rep.scs {
@@ -163,12 +170,14 @@ type jsonRow struct {
 	Description     string   `json:"description"`
 	Target          string   `json:"target"`
 	URL             string   `json:"url"`
+	ServerPID       int      `json:"server_pid,omitempty"` // whose RSS was sampled
 	Concurrency     int      `json:"concurrency"`
 	Rounds          int      `json:"rounds"`
 	Seconds         float64  `json:"seconds"` // measured time, all rounds
 	Ops             int64    `json:"ops"`
 	Requests        int64    `json:"requests"` // HTTP requests: ops × requests per op
 	Errors          int64    `json:"errors"`
+	Bytes           int64    `json:"bytes"` // response bodies read (uploads: bodies sent)
 	Unit            string   `json:"unit"`
 	Rate            float64  `json:"rate"`
 	ReqPerS         *float64 `json:"req_per_s,omitempty"`
@@ -190,12 +199,14 @@ func (rep *report) writeJSON(w io.Writer) error {
 			Description: r.sc.desc,
 			Target:      r.t.name,
 			URL:         r.t.base,
+			ServerPID:   r.t.pid,
 			Concurrency: r.sc.conc,
 			Rounds:      len(r.runs),
 			Seconds:     round3(r.elapsed.Seconds()),
 			Ops:         r.ops,
 			Requests:    r.ops * int64(r.sc.reqsOp),
 			Errors:      r.errors,
+			Bytes:       r.bytes,
 			Unit:        r.sc.unit,
 			Rate:        round3(r.rate),
 			P50ms:       round3(float64(r.hist.quantile(0.50)) / 1e6),

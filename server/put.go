@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"net/http"
 	"strconv"
@@ -45,8 +46,12 @@ func (q *request) put() {
 		q.fail(err)
 		return
 	}
+	var body io.Reader = r.Body
+	if r.ContentLength <= 0 && expectedLength(r) > 0 {
+		body = &announcedBody{r: r.Body}
+	}
 	mtime, mtimeSet := ocMtime(r)
-	res, err := q.ns.Put(r.Context(), q.name, r.Body, r.ContentLength, mtime)
+	res, err := q.ns.Put(r.Context(), q.name, body, r.ContentLength, mtime)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			// The target may be missing; only a missing parent fails.
@@ -75,7 +80,7 @@ func (q *request) put() {
 func (q *request) fits(loc dsfs.Location, old *dsfs.FileInfo) error {
 	want := q.r.ContentLength
 	if want < 0 {
-		want, _ = strconv.ParseInt(q.r.Header.Get("X-Expected-Entity-Length"), 10, 64)
+		want = expectedLength(q.r)
 	}
 	if want <= 0 {
 		return nil
@@ -91,6 +96,39 @@ func (q *request) fits(loc dsfs.Location, old *dsfs.FileInfo) error {
 		return dsfs.ErrInsufficientStorage
 	}
 	return nil
+}
+
+// expectedLength is the X-Expected-Entity-Length of a request, the size
+// Finder announces for a chunked upload; 0 when absent or malformed.
+func expectedLength(r *http.Request) int64 {
+	n, err := strconv.ParseInt(r.Header.Get("X-Expected-Entity-Length"), 10, 64)
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// announcedBody is the body of an upload that X-Expected-Entity-Length
+// announced as non-empty: arriving empty, it fails, and the upload is
+// refused (400) instead of stored as an empty file. Servers behind a proxy
+// or FastCGI setup that dropped chunked bodies stored 0-byte files for
+// Finder's uploads; sabre's CorePlugin refuses the same case. A body that
+// is merely shorter or longer than announced is stored: Finder uses
+// chunked framing because a file may change while it is being uploaded.
+type announcedBody struct {
+	r io.Reader
+	n int64
+}
+
+var errAnnouncedEmpty = errors.New("server: X-Expected-Entity-Length announced a body, but it arrived empty")
+
+func (b *announcedBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	if err == io.EOF && b.n == 0 {
+		err = errAnnouncedEmpty
+	}
+	return n, err
 }
 
 // ocMtime reads X-OC-Mtime (Unix seconds), which ownCloud-style sync clients

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	dsfs "github.com/davshare/davshare/fs"
 	"github.com/davshare/davshare/notify"
 )
 
@@ -36,11 +37,8 @@ const (
 )
 
 // A workload writes during a trial, until ctx ends (the SIGKILL), and
-// checks the data directory after the restart. Sharing adds its workload
-// to crashWorkloads once it lands: share, unshare, accept and decline
-// while the server is killed, then check that every share record on disk
-// parses, that every mount points at an existing share, and that no
-// sharee sees a half-made share.
+// checks the data directory after the restart: uploads, notifications (the
+// admin CLI) and shares (shares_test.go).
 type workload interface {
 	name() string
 	// run writes until ctx is done; errors from the killed server are
@@ -52,23 +50,31 @@ type workload interface {
 	stats() string
 }
 
+// A killChecker also looks at the data directory between the kill and the
+// restart, as the crash left it.
+type killChecker interface {
+	afterKill(t *testing.T)
+}
+
 // TestCrashSafety starts the server, writes, SIGKILLs it at a random
 // moment, restarts it and checks, crashTrials times.
 func TestCrashSafety(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash trials need the binary")
 	}
-	data := newData(t, map[string]string{crashUser: crashPass})
+	data := newData(t, map[string]string{crashUser: crashPass, "bob": sharePasswords["bob"], "carol": sharePasswords["carol"]})
 	env := []string{"DAVSHARE_LIMITS_STALE_UPLOAD_AGE=" + staleAge.String(), "DAVSHARE_LOG_LEVEL=info"}
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rnd := rand.New(rand.NewPCG(seed, 0x5eed))
 
 	up := newUploads(data, 8)
-	work := []workload{up, &notifications{data: data}}
+	sh := newShares(data)
+	work := []workload{up, &notifications{data: data}, sh}
 
 	p := start(t, data, env...)
 	up.seed(t, p)
+	sh.seed(t, p)
 	p.kill()
 
 	passed, killedMidUpload, swept := 0, 0, 0
@@ -91,7 +97,12 @@ func TestCrashSafety(t *testing.T) {
 		<-p.exited
 		wg.Wait()
 		p.client.CloseIdleConnections()
-		for _, f := range tempFiles(t, data) {
+		for _, w := range work {
+			if k, ok := w.(killChecker); ok {
+				k.afterKill(t)
+			}
+		}
+		for _, f := range tempFiles(t, data, "files") {
 			if f.ctime.After(p.launched) {
 				killedMidUpload++
 				break
@@ -122,9 +133,9 @@ func checkAll(t *testing.T, p *proc, data string, work []workload) bool {
 	before := t.Failed()
 	// Stale temporary files: once the startup sweep is done, none older
 	// than staleAge (before the launch) may remain.
-	p.waitLog(t, "stale uploads swept", 10*time.Second)
+	p.waitLog(t, `stale temporary files swept" dir=notifications`, 10*time.Second) // the second of the two sweeps
 	cutoff := p.launched.Add(-staleAge - 200*time.Millisecond)
-	for _, f := range tempFiles(t, data) {
+	for _, f := range tempFiles(t, data, "files", "notifications") {
 		if f.ctime.Before(cutoff) {
 			t.Errorf("%s (changed %v before the start) survived the startup sweep", f.path, p.launched.Sub(f.ctime))
 		}
@@ -142,15 +153,16 @@ func checkAll(t *testing.T, p *proc, data string, work []workload) bool {
 	return t.Failed() == before
 }
 
-var sweptRE = regexp.MustCompile(`stale uploads swept.*removed=(\d+)`)
+var sweptRE = regexp.MustCompile(`stale temporary files swept.*removed=(\d+)`)
 
-// sweptCount is how many files the startup sweep of p removed.
+// sweptCount is how many files the startup sweeps of p removed.
 func sweptCount(p *proc) int {
-	if m := sweptRE.FindStringSubmatch(p.stderr.String()); m != nil {
+	total := 0
+	for _, m := range sweptRE.FindAllStringSubmatch(p.stderr.String(), -1) {
 		n, _ := strconv.Atoi(m[1])
-		return n
+		total += n
 	}
-	return 0
+	return total
 }
 
 var hrefRE = regexp.MustCompile(`<D:href>([^<]*)</D:href>`)
@@ -168,22 +180,16 @@ type tempFile struct {
 	ctime time.Time
 }
 
-// tempFiles lists the upload temporary files on disk under DIR/files.
-func tempFiles(t *testing.T, data string) []tempFile {
+// tempFiles lists the temporary files on disk under the given directories
+// of DIR: "files" (uploads), "notifications" (notification writes).
+func tempFiles(t *testing.T, data string, dirs ...string) []tempFile {
 	t.Helper()
 	var out []tempFile
-	filepath.WalkDir(filepath.Join(data, "files"), func(p string, d os.DirEntry, err error) error {
-		if err != nil || !strings.HasPrefix(d.Name(), ".davshare-tmp-") {
-			return nil
-		}
-		fi, err := os.Lstat(p)
-		if err != nil {
-			return nil
-		}
-		st := fi.Sys().(*syscall.Stat_t)
-		out = append(out, tempFile{p, time.Unix(st.Ctim.Unix())})
-		return nil
-	})
+	for _, dir := range dirs {
+		dsfs.TempFiles(context.Background(), filepath.Join(data, dir), func(f dsfs.TempFile) {
+			out = append(out, tempFile{filepath.Join(data, dir, f.Name), f.Changed})
+		})
+	}
 	return out
 }
 

@@ -93,15 +93,10 @@ func (a *Authenticator) Verify(user, password string) (Account, bool) {
 		// refusing early says nothing about whether user exists.
 		return Account{}, false
 	}
-	name := Username(user)
-	var key cacheKey
-	if a.cache != nil {
-		key = a.cache.key(user, password)
-		if acct, ok := a.cache.get(key, name, a.store); ok {
-			acct.PasswordHash = ""
-			return acct, true
-		}
+	if acct, ok := a.cached(user, password); ok {
+		return acct, true
 	}
+	name := Username(user)
 	acct, known := a.store.Lookup(name)
 	hash := a.fakeHash
 	if known {
@@ -112,7 +107,21 @@ func (a *Authenticator) Verify(user, password string) (Account, bool) {
 		return Account{}, false
 	}
 	if a.cache != nil {
-		a.cache.put(key, name, acct.PasswordHash)
+		a.cache.put(a.cache.key(user, password), name, acct.PasswordHash)
+	}
+	acct.PasswordHash = ""
+	return acct, true
+}
+
+// cached returns the account when these credentials were verified recently
+// and the account's password has not changed since; it costs no bcrypt.
+func (a *Authenticator) cached(user, password string) (Account, bool) {
+	if a.cache == nil || password == "" || len(password) > MaxPasswordBytes {
+		return Account{}, false
+	}
+	acct, ok := a.cache.get(a.cache.key(user, password), Username(user), a.store)
+	if !ok {
+		return Account{}, false
 	}
 	acct.PasswordHash = ""
 	return acct, true

@@ -21,6 +21,9 @@ const (
 	// DefaultLimiterEntries bounds each of the limiter's two tables (user
 	// names, client addresses). An entry costs well under 100 bytes.
 	DefaultLimiterEntries = 10000
+	// DefaultMaxInFlight is generous for real clients: rclone, Finder and
+	// sync tools open a few dozen connections at most.
+	DefaultMaxInFlight = 64
 )
 
 // LimiterOptions configures NewLimiter.
@@ -42,6 +45,10 @@ type LimiterOptions struct {
 	TrustForwardedFor bool
 	// MaxEntries bounds each table; zero means DefaultLimiterEntries.
 	MaxEntries int
+	// MaxInFlight bounds the password checks under way at once for one user
+	// name or one address; zero means DefaultMaxInFlight. It is the most a
+	// burst of concurrent guesses can overshoot a full bucket by.
+	MaxInFlight int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -49,10 +56,14 @@ type LimiterOptions struct {
 // RateLimiter is the Limiter davshare uses: a leaky bucket of failed logins
 // per user name and per client address.
 //
-// Every attempt that Allow lets through is charged one failure up front, so
-// that concurrent attempts cannot overshoot the limit while their passwords
-// are being checked, and Record refunds the charge when the password was
-// right: successful logins cost nothing. A bucket drains continuously at
+// Only failures fill a bucket; a password check under way counts as in
+// flight, and at most MaxInFlight may be under way per user name and per
+// address. So a client that logs in on many connections at once (every
+// WebDAV client does) is never refused for its own successes, while a burst
+// of concurrent guesses overshoots a full bucket by at most MaxInFlight, and
+// an overshoot only makes the wait longer: the long-run rate stays max per
+// Window. (Credentials already verified never reach the limiter: see
+// Authenticator.Middleware.) A bucket drains continuously at
 // max/Window, so a user who mistyped a few times recovers by waiting, and a
 // guesser who has filled a bucket gets one more attempt every Window/max
 // (30 s with the defaults): at most max attempts per Window on average, for
@@ -77,9 +88,11 @@ type RateLimiter struct {
 	trustXFF bool
 	now      func() time.Time
 
-	mu    sync.Mutex
-	users *buckets // nil when off
-	addrs *buckets // nil when off
+	mu       sync.Mutex
+	users    *buckets // nil when off
+	addrs    *buckets // nil when off
+	inflight map[key]int
+	maxIn    int
 }
 
 var _ Limiter = (*RateLimiter)(nil)
@@ -95,16 +108,22 @@ func NewLimiter(opts LimiterOptions) *RateLimiter {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = DefaultMaxInFlight
+	}
 	return &RateLimiter{
 		trustXFF: opts.TrustForwardedFor,
 		now:      opts.Now,
+		inflight: make(map[key]int),
+		maxIn:    opts.MaxInFlight,
 		users:    newBuckets(opts.MaxUserFailures, opts.Window, opts.MaxEntries),
 		addrs:    newBuckets(opts.MaxAddressFailures, opts.Window, opts.MaxEntries),
 	}
 }
 
 // Allow implements Limiter. It refuses when the user name's or the client
-// address's bucket is full, and otherwise charges both one failure.
+// address's bucket is full, or too many of their checks are under way, and
+// otherwise counts the attempt in flight until Record.
 func (l *RateLimiter) Allow(r *http.Request, user Username) (time.Duration, bool) {
 	uk, ak := userKey(user), l.addrKey(r)
 	now := l.now()
@@ -114,22 +133,30 @@ func (l *RateLimiter) Allow(r *http.Request, user Username) (time.Duration, bool
 	if wait > 0 {
 		return wait, false
 	}
-	l.users.add(uk, now, 1)
-	l.addrs.add(ak, now, 1)
+	if (l.users != nil && l.inflight[uk] >= l.maxIn) || (l.addrs != nil && l.inflight[ak] >= l.maxIn) {
+		return time.Second, false // checks under way end within a second
+	}
+	l.inflight[uk]++
+	l.inflight[ak]++
 	return 0, true
 }
 
-// Record implements Limiter: a success refunds what Allow charged.
+// Record implements Limiter: the attempt is no longer in flight, and a
+// failure fills both buckets.
 func (l *RateLimiter) Record(r *http.Request, user Username, success bool) {
-	if !success {
-		return
-	}
 	uk, ak := userKey(user), l.addrKey(r)
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.users.add(uk, now, -1)
-	l.addrs.add(ak, now, -1)
+	for _, k := range [...]key{uk, ak} {
+		if l.inflight[k]--; l.inflight[k] <= 0 {
+			delete(l.inflight, k)
+		}
+	}
+	if !success {
+		l.users.add(uk, now, 1)
+		l.addrs.add(ak, now, 1)
+	}
 }
 
 // Len returns the number of user names and addresses tracked, for tests and

@@ -210,10 +210,12 @@ func TestLimiterBoundedMemory(t *testing.T) {
 	}
 }
 
-// TestLimiterConcurrent checks that concurrent attempts cannot overshoot the
-// limit while their passwords are being checked.
+// TestLimiterConcurrent: a burst of concurrent guesses overshoots a full
+// bucket by at most MaxInFlight, and the overshoot only lengthens the wait,
+// so the long-run rate stays MaxUserFailures per Window.
 func TestLimiterConcurrent(t *testing.T) {
-	l := NewLimiter(LimiterOptions{MaxUserFailures: 10, MaxAddressFailures: 1000})
+	clk := newClock()
+	l := NewLimiter(LimiterOptions{MaxUserFailures: 10, MaxAddressFailures: 1000, MaxInFlight: 16, Now: clk.now})
 	var allowed atomic.Int64
 	var wg sync.WaitGroup
 	start := make(chan struct{})
@@ -230,8 +232,41 @@ func TestLimiterConcurrent(t *testing.T) {
 	}
 	close(start)
 	wg.Wait()
-	if n := allowed.Load(); n != 10 {
-		t.Errorf("%d concurrent attempts allowed, want exactly 10", n)
+	n := allowed.Load()
+	if n < 10 || n > 10+16 {
+		t.Fatalf("%d concurrent guesses allowed, want 10 to 26", n)
+	}
+	retry, ok := l.Allow(reqFrom("192.0.2.1:1"), "alice")
+	perFailure := DefaultFailureWindow / 10
+	if ok || retry < time.Duration(n-10)*perFailure {
+		t.Fatalf("after %d failures: allowed %v, retry %v, want a refusal for at least %v", n, ok, retry, time.Duration(n-10)*perFailure)
+	}
+}
+
+// TestLimiterManyLoginsAtOnce: a client that opens many connections with
+// the right password at once (rclone, Finder, a sync tool) is never refused,
+// even with no verification cache to help.
+func TestLimiterManyLoginsAtOnce(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	mustAdd(t, s, "alice", "alice@example.org", "pw")
+	lim := NewLimiter(LimiterOptions{MaxUserFailures: 10, MaxAddressFailures: 50})
+	h := NewAuthenticator(s, AuthOptions{Limiter: lim, CacheTTL: -1}).Middleware(whoami)
+	var refused atomic.Int64
+	var wg sync.WaitGroup
+	for range DefaultMaxInFlight {
+		wg.Go(func() {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.SetBasicAuth("alice", "pw")
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != http.StatusOK {
+				refused.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := refused.Load(); n != 0 {
+		t.Fatalf("%d of %d concurrent right logins refused", n, DefaultMaxInFlight)
 	}
 }
 

@@ -49,6 +49,13 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		name := Username(user)
+		if acct, ok := a.cached(user, password); ok {
+			// Verified before: nothing to throttle. A guesser cannot get
+			// here without the password, and the owner keeps working while
+			// strangers are throttled on the same name.
+			next.ServeHTTP(w, r.WithContext(WithAccount(r.Context(), acct)))
+			return
+		}
 		if a.limiter != nil {
 			if retry, ok := a.limiter.Allow(r, name); !ok {
 				a.logger.Warn("auth: login throttled", "user", user, "remote", r.RemoteAddr)

@@ -100,6 +100,7 @@ func (l *fakeLimiter) Record(r *http.Request, user Username, success bool) {
 func TestMiddlewareLimiterSeam(t *testing.T) {
 	s := openTest(t, t.TempDir())
 	mustAdd(t, s, "alice", "alice@example.org", "pw")
+	mustAdd(t, s, "bob", "bob@example.org", "pw2")
 	lim := &fakeLimiter{failed: map[Username]bool{}}
 	a := NewAuthenticator(s, AuthOptions{Limiter: lim})
 	h := a.Middleware(whoami)
@@ -111,7 +112,12 @@ func TestMiddlewareLimiterSeam(t *testing.T) {
 	}{
 		{"alice", "pw", http.StatusOK, ""},
 		{"alice", "bad", http.StatusUnauthorized, ""},
-		{"alice", "pw", http.StatusTooManyRequests, "2"},
+		// Verified credentials bypass the throttle: the owner keeps
+		// working while a stranger is throttled on the same name.
+		{"alice", "pw", http.StatusOK, ""},
+		{"bob", "bad", http.StatusUnauthorized, ""},
+		// Credentials not verified yet meet the throttle.
+		{"bob", "pw2", http.StatusTooManyRequests, "2"},
 	}
 	for _, st := range steps {
 		r := httptest.NewRequest("GET", "/", nil)
@@ -123,7 +129,7 @@ func TestMiddlewareLimiterSeam(t *testing.T) {
 				st.user, st.pw, w.Code, w.Header().Get("Retry-After"), st.status, st.retryAfter)
 		}
 	}
-	if got, want := strings.Join(lim.recorded, ","), "alice ok,alice failed"; got != want {
+	if got, want := strings.Join(lim.recorded, ","), "alice ok,alice failed,bob failed"; got != want {
 		t.Errorf("recorded %q, want %q (a throttled request checks no password)", got, want)
 	}
 }

@@ -3,6 +3,7 @@ package fs
 import (
 	"context"
 	"encoding/xml"
+	"errors"
 	"io"
 	"io/fs"
 	"mime"
@@ -227,7 +228,10 @@ type file struct {
 	listed bool
 }
 
-var _ webdav.DeadPropsHolder = (*file)(nil)
+var (
+	_ webdav.DeadPropsHolder = (*file)(nil)
+	_ syscall.Conn           = (*file)(nil) // GET bodies go out with sendfile(2)
+)
 
 func (f *file) Stat() (os.FileInfo, error) {
 	fi, err := f.File.Stat()
@@ -235,6 +239,16 @@ func (f *file) Stat() (os.FileInfo, error) {
 		return nil, err
 	}
 	return newFileInfo(fi, path.Base(f.loc.Name)), nil
+}
+
+// SyscallConn exposes the descriptor of an open regular file so that
+// net/http can send it with sendfile(2) (it looks for syscall.Conn behind
+// the io.LimitedReader that http.ServeContent hands it).
+func (f *file) SyscallConn() (syscall.RawConn, error) {
+	if sc, ok := f.File.(syscall.Conn); ok {
+		return sc.SyscallConn()
+	}
+	return nil, errors.ErrUnsupported
 }
 
 // Readdir returns the visible members, mounts included, all at once.

@@ -184,7 +184,7 @@ func (u *upload) carryRecords(f *os.File) {
 	if !ok {
 		return
 	}
-	old, err := r.root.OpenFile(rel(u.path), os.O_RDONLY|syscall.O_NONBLOCK, 0) // never block on a FIFO
+	old, err := r.openFile(u.path, os.O_RDONLY|syscall.O_NONBLOCK, 0) // never block on a FIFO
 	if err != nil {
 		return
 	}

@@ -22,7 +22,12 @@
 //     mounted at several URLs is locked as one resource (pitfall D.18).
 //
 // Security boundaries: a Namespace only reaches its owner's home and the
-// mounts that the MountSource grants; read-only mounts refuse every write
-// with ErrReadOnly whatever the caller; names that start with ".davshare-"
-// are reserved for our temporary files and are neither listed nor reachable.
+// mounts that the MountSource grants; a mount reaches only the shared
+// original and what lies below it, through an os.Root of its own opened at
+// the original (Tree.View), so a link inside a shared folder that points
+// elsewhere in the owner's home is hidden from the sharee as a link out of
+// the home is, and an original that has become a link is not found;
+// read-only mounts refuse every write with ErrReadOnly whatever the
+// caller; names that start with ".davshare-" are reserved for our
+// temporary files and are neither listed nor reachable.
 package fs

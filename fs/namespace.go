@@ -8,6 +8,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 
 	"golang.org/x/net/webdav"
 )
@@ -48,7 +49,8 @@ type TreeOpener interface {
 }
 
 // Namespace is one user's view: their home plus their mounts. It implements
-// webdav.FileSystem. Build one per request: it snapshots the mount table.
+// webdav.FileSystem. Build one per request: it snapshots the mount table;
+// Close it at the end of the request.
 type Namespace struct {
 	user     string
 	trees    TreeOpener
@@ -56,6 +58,9 @@ type Namespace struct {
 	mounts   []Mount // sorted by Path
 	source   MountSource
 	observer Observer
+
+	viewMu sync.Mutex
+	views  []*Tree // views[i]: the owner's tree seen from mounts[i].Target
 }
 
 var _ webdav.FileSystem = (*Namespace)(nil)
@@ -74,8 +79,40 @@ func NewNamespace(ctx context.Context, user string, trees TreeOpener, source Mou
 		}
 		ns.mounts = append([]Mount(nil), ms...)
 		sort.Slice(ns.mounts, func(i, j int) bool { return ns.mounts[i].Path < ns.mounts[j].Path })
+		ns.views = make([]*Tree, len(ns.mounts))
 	}
 	return ns, nil
+}
+
+// Close releases what the namespace opened for its mounts.
+func (ns *Namespace) Close() error {
+	ns.viewMu.Lock()
+	defer ns.viewMu.Unlock()
+	for i, v := range ns.views {
+		if v != nil {
+			v.Close()
+			ns.views[i] = nil
+		}
+	}
+	return nil
+}
+
+// mountTree is the tree behind mounts[i]: the owner's home confined to the
+// shared original (Tree.View), so that nothing through the mount reaches
+// the owner's files outside it, links included. One per mount and
+// namespace, so locations in one mount share their Tree.
+func (ns *Namespace) mountTree(i int) (*Tree, error) {
+	ns.viewMu.Lock()
+	defer ns.viewMu.Unlock()
+	if v := ns.views[i]; v != nil {
+		return v, nil
+	}
+	t, err := ns.trees.Tree(ns.mounts[i].Owner)
+	if err != nil {
+		return nil, err
+	}
+	ns.views[i] = t.View(ns.mounts[i].Target)
+	return ns.views[i], nil
 }
 
 // User is the namespace's owner.
@@ -120,7 +157,7 @@ func (ns *Namespace) Resolve(name string) (Location, error) {
 	for i := len(ns.mounts) - 1; i >= 0; i-- {
 		m := &ns.mounts[i]
 		if within(name, m.Path) {
-			t, err := ns.trees.Tree(m.Owner)
+			t, err := ns.mountTree(i)
 			if err != nil {
 				return Location{}, err
 			}

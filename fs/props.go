@@ -143,9 +143,9 @@ type XattrProps struct {
 }
 
 func (x XattrProps) Load(name string) ([]davxml.Property, error) {
-	f, err := x.fs.root.Open(rel(name))
+	f, err := x.fs.openFile(name, os.O_RDONLY, 0)
 	if err != nil {
-		return nil, x.fs.confine("open", name, err)
+		return nil, err
 	}
 	defer f.Close()
 	return loadFd(f)
@@ -163,9 +163,9 @@ func loadFd(f *os.File) ([]davxml.Property, error) {
 }
 
 func (x XattrProps) Save(name string, props []davxml.Property) error {
-	f, err := x.fs.root.Open(rel(name))
+	f, err := x.fs.openFile(name, os.O_RDONLY, 0)
 	if err != nil {
-		return x.fs.confine("open", name, err)
+		return err
 	}
 	defer f.Close()
 	return saveFd(f, props)
@@ -271,8 +271,9 @@ func (t *Tree) Patch(name string, patches []davxml.Patch, protected func(xml.Nam
 	if !ok {
 		return results, nil
 	}
-	t.patchMu.Lock()
-	defer t.patchMu.Unlock()
+	mu := &t.home().patchMu // one lock for the home and every view of it
+	mu.Lock()
+	defer mu.Unlock()
 	cur, err := t.Props.Load(name)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/afero"
@@ -12,11 +13,33 @@ import (
 
 // RootFs is an afero.Fs confined to one directory by os.Root: every name is
 // resolved inside the root and a symbolic link that would leave it fails.
+//
+// A view (Sub) is a RootFs for one subtree of another: it takes the same
+// names (paths of the whole tree) but resolves them through an os.Root
+// opened at the subtree, so a link inside the subtree that points elsewhere
+// in the tree fails like a link out of the tree.
 type RootFs struct {
 	root *os.Root
 	// escape is os.Root's unexported "path escapes from parent" error,
 	// learned by asking the root for ".."; we report escapes as not found.
 	escape error
+	// prefix is the subtree of a view ("" for a whole tree): names at or
+	// below it resolve, every other name is refused as an escape.
+	prefix string
+	// only, in the view of a single file, is that file's path: the view
+	// reaches the file, its directory (for the checks of an upload) and
+	// our temporary files beside it, nothing else.
+	only string
+	// borrowed: root belongs to the tree the view was made from.
+	borrowed bool
+	// lazy is set on a view until its root is opened, at first use.
+	lazy *lazyRoot
+}
+
+type lazyRoot struct {
+	once sync.Once
+	open func() error
+	err  error
 }
 
 var _ afero.Fs = (*RootFs)(nil)
@@ -31,19 +54,113 @@ func OpenRootFs(dir string) (*RootFs, error) {
 	return &RootFs{root: r, escape: errors.Unwrap(err)}, nil
 }
 
+// Sub returns a view of the subtree at dir (a clean tree path), opened at
+// first use: a directory through an os.Root opened at it, so that what
+// lies below resolves inside it, links included; a file through r,
+// restricted to that file and our temporary files beside it. dir itself
+// must not be a symbolic link: a link there would let the view reach
+// whatever the link names. Close the view when done with it.
+func (r *RootFs) Sub(dir string) *RootFs {
+	dir = path.Clean("/" + dir)
+	v := &RootFs{escape: r.escape, lazy: &lazyRoot{}}
+	v.lazy.open = func() error {
+		root, err := r.get()
+		if err != nil {
+			return err
+		}
+		fi, err := root.Lstat(r.rel(dir))
+		if err != nil {
+			return r.confine("open", dir, err)
+		}
+		switch {
+		case fi.Mode()&os.ModeSymlink != 0:
+			return notExist("open", dir)
+		case !fi.IsDir():
+			// Nothing lies below a file: r, restricted to the one name,
+			// confines it.
+			v.root, v.prefix, v.only, v.borrowed = root, r.prefix, dir, true
+			return nil
+		}
+		sub, err := root.OpenRoot(r.rel(dir))
+		if err != nil {
+			return r.confine("open", dir, err)
+		}
+		// The directory opened is the one just seen, not a link put in its
+		// place meanwhile.
+		if at, err := sub.Stat("."); err != nil || !os.SameFile(at, fi) {
+			sub.Close()
+			return notExist("open", dir)
+		}
+		v.root = sub
+		if dir != "/" {
+			v.prefix = dir
+		}
+		return nil
+	}
+	return v
+}
+
+var errClosed = errors.New("fs: view closed")
+
+// get returns the open root, opening a view's on first use.
+func (r *RootFs) get() (*os.Root, error) {
+	if r.lazy == nil {
+		return r.root, nil
+	}
+	r.lazy.once.Do(func() { r.lazy.err = r.lazy.open() })
+	return r.root, r.lazy.err
+}
+
 // Close releases the root directory.
-func (r *RootFs) Close() error { return r.root.Close() }
+func (r *RootFs) Close() error {
+	if r.lazy != nil {
+		r.lazy.once.Do(func() { r.lazy.err = errClosed })
+		if r.root == nil || r.borrowed {
+			return nil
+		}
+	}
+	return r.root.Close()
+}
 
 // Dir is the directory the file system is confined to.
-func (r *RootFs) Dir() string { return r.root.Name() }
+func (r *RootFs) Dir() string {
+	if root, err := r.get(); err == nil {
+		return root.Name()
+	}
+	return ""
+}
 
-// rel turns our "/a/b" names into os.Root's relative "a/b" ("." for the root).
-func rel(name string) string {
-	name = strings.TrimPrefix(path.Clean("/"+name), "/")
+// rel turns our "/a/b" names into os.Root's relative "a/b" ("." for the
+// root). In a view, a name outside it becomes "..", which os.Root refuses
+// as an escape (reported as not found by confine).
+func (r *RootFs) rel(name string) string {
+	name = path.Clean("/" + name)
+	if r.only != "" && name != r.only {
+		dir := path.Dir(r.only)
+		if name != dir && (path.Dir(name) != dir || !strings.HasPrefix(path.Base(name), reservedPrefix)) {
+			return ".."
+		}
+	}
+	if r.prefix != "" {
+		if name != r.prefix && !strings.HasPrefix(name, r.prefix+"/") {
+			return ".."
+		}
+		name = name[len(r.prefix):]
+	}
+	name = strings.TrimPrefix(name, "/")
 	if name == "" {
 		return "."
 	}
 	return name
+}
+
+// at is the root and the relative name for an operation on name.
+func (r *RootFs) at(op, name string) (*os.Root, string, error) {
+	root, err := r.get()
+	if err != nil {
+		return nil, "", r.confine(op, name, err)
+	}
+	return root, r.rel(name), nil
 }
 
 func (r *RootFs) Name() string { return "RootFs" }
@@ -53,15 +170,27 @@ func (r *RootFs) Create(name string) (afero.File, error) {
 }
 
 func (r *RootFs) Mkdir(name string, perm os.FileMode) error {
-	return r.confine("mkdir", name, r.root.Mkdir(rel(name), perm))
+	root, rn, err := r.at("mkdir", name)
+	if err != nil {
+		return err
+	}
+	return r.confine("mkdir", name, root.Mkdir(rn, perm))
 }
 
 func (r *RootFs) MkdirAll(name string, perm os.FileMode) error {
-	return r.root.MkdirAll(rel(name), perm)
+	root, rn, err := r.at("mkdir", name)
+	if err != nil {
+		return err
+	}
+	return root.MkdirAll(rn, perm)
 }
 
 func (r *RootFs) Open(name string) (afero.File, error) {
-	f, err := r.root.Open(rel(name))
+	root, rn, err := r.at("open", name)
+	if err != nil {
+		return nil, err
+	}
+	f, err := root.Open(rn)
 	if err != nil {
 		return nil, r.confine("open", name, err)
 	}
@@ -69,28 +198,60 @@ func (r *RootFs) Open(name string) (afero.File, error) {
 }
 
 func (r *RootFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
-	f, err := r.root.OpenFile(rel(name), flag, perm)
+	f, err := r.openFile(name, flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// openFile is OpenFile with the *os.File that descriptor-based calls
+// (xattrs, fstatfs) need.
+func (r *RootFs) openFile(name string, flag int, perm os.FileMode) (*os.File, error) {
+	root, rn, err := r.at("open", name)
+	if err != nil {
+		return nil, err
+	}
+	f, err := root.OpenFile(rn, flag, perm)
 	if err != nil {
 		return nil, r.confine("open", name, err)
 	}
 	return f, nil
 }
 
-func (r *RootFs) Remove(name string) error { return r.root.Remove(rel(name)) }
+func (r *RootFs) Remove(name string) error {
+	root, rn, err := r.at("remove", name)
+	if err != nil {
+		return err
+	}
+	return root.Remove(rn)
+}
 
 func (r *RootFs) RemoveAll(name string) error {
-	if rel(name) == "." {
+	root, rn, err := r.at("remove", name)
+	if err != nil {
+		return err
+	}
+	if rn == "." {
 		return os.ErrPermission
 	}
-	return r.confine("remove", name, r.root.RemoveAll(rel(name)))
+	return r.confine("remove", name, root.RemoveAll(rn))
 }
 
 func (r *RootFs) Rename(oldname, newname string) error {
-	return r.confine("rename", oldname, r.root.Rename(rel(oldname), rel(newname)))
+	root, from, err := r.at("rename", oldname)
+	if err != nil {
+		return err
+	}
+	return r.confine("rename", oldname, root.Rename(from, r.rel(newname)))
 }
 
 func (r *RootFs) Stat(name string) (os.FileInfo, error) {
-	fi, err := r.root.Stat(rel(name))
+	root, rn, err := r.at("stat", name)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := root.Stat(rn)
 	if err != nil {
 		return nil, r.confine("stat", name, err)
 	}
@@ -108,18 +269,34 @@ func (r *RootFs) confine(op, name string, err error) error {
 
 // LstatIfPossible implements afero.Lstater.
 func (r *RootFs) LstatIfPossible(name string) (os.FileInfo, bool, error) {
-	fi, err := r.root.Lstat(rel(name))
-	return fi, true, err
+	root, rn, err := r.at("lstat", name)
+	if err != nil {
+		return nil, true, err
+	}
+	fi, err := root.Lstat(rn)
+	return fi, true, r.confine("lstat", name, err)
 }
 
 func (r *RootFs) Chmod(name string, mode os.FileMode) error {
-	return r.root.Chmod(rel(name), mode)
+	root, rn, err := r.at("chmod", name)
+	if err != nil {
+		return err
+	}
+	return root.Chmod(rn, mode)
 }
 
 func (r *RootFs) Chown(name string, uid, gid int) error {
-	return r.root.Chown(rel(name), uid, gid)
+	root, rn, err := r.at("chown", name)
+	if err != nil {
+		return err
+	}
+	return root.Chown(rn, uid, gid)
 }
 
 func (r *RootFs) Chtimes(name string, atime, mtime time.Time) error {
-	return r.root.Chtimes(rel(name), atime, mtime)
+	root, rn, err := r.at("chtimes", name)
+	if err != nil {
+		return err
+	}
+	return root.Chtimes(rn, atime, mtime)
 }

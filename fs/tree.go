@@ -30,12 +30,53 @@ type Tree struct {
 	usage     int64
 	usageAt   time.Time
 	usageBusy bool
+
+	// base is the whole tree of which this one is a view (Tree.View); the
+	// view shares its property lock, property cache and usage.
+	base *Tree
 }
 
 // NewTree assembles a tree from its parts; tests use it with afero's
 // MemMapFs and MemProps.
 func NewTree(owner string, fsys afero.Fs, props PropStore) *Tree {
 	return &Tree{Owner: owner, Fs: fsys, Props: props}
+}
+
+// View returns the part of t at or below dir (a clean path of t, a
+// directory or a file) as a tree of its own, for a share's mount: the same
+// owner, path names, lock names, dead properties and usage, but every name
+// is resolved through an os.Root opened at dir, so a symbolic link inside
+// the shared folder that points elsewhere in the owner's home leads nowhere,
+// as a link out of the home does. The root is opened at first use; Close
+// releases it. A tree that is not a RootFs (in-memory tests) is its own
+// view: it has no links.
+func (t *Tree) View(dir string) *Tree {
+	r, ok := t.Fs.(*RootFs)
+	if !ok {
+		return t
+	}
+	sub := r.Sub(dir)
+	return &Tree{Owner: t.Owner, Fs: sub, Props: XattrProps{fs: sub}, base: t.home()}
+}
+
+// Close releases a view's root; it does nothing for a home (Homes.Close
+// closes those).
+func (t *Tree) Close() error {
+	if t.base == nil {
+		return nil
+	}
+	if r, ok := t.Fs.(*RootFs); ok {
+		return r.Close()
+	}
+	return nil
+}
+
+// home is the whole tree: t itself, or the tree t is a view of.
+func (t *Tree) home() *Tree {
+	if t.base != nil {
+		return t.base
+	}
+	return t
 }
 
 // Homes opens the home trees below DIR/files lazily and keeps them open.
@@ -99,9 +140,10 @@ const usageTTL = 30 * time.Second
 // holding it. Usage comes from a walk cached for usageTTL and refreshed in
 // the background, so a PROPFIND never waits for a walk after the first one.
 func (t *Tree) Quota(ctx context.Context) (Quota, error) {
+	t = t.home() // data written through a mount counts against the owner
 	q := Quota{Used: t.usedBytes(ctx), Available: -1}
 	if r, ok := t.Fs.(*RootFs); ok {
-		f, err := r.root.Open(".")
+		f, err := r.openFile("/", os.O_RDONLY, 0)
 		if err != nil {
 			return q, err
 		}
@@ -116,6 +158,7 @@ func (t *Tree) Quota(ctx context.Context) (Quota, error) {
 }
 
 func (t *Tree) usedBytes(ctx context.Context) int64 {
+	t = t.home()
 	t.usageMu.Lock()
 	fresh := !t.usageAt.IsZero()
 	stale := time.Since(t.usageAt) > usageTTL
@@ -151,6 +194,7 @@ func (t *Tree) walkUsage() int64 {
 
 // addUsage adjusts the cached usage after one of our own writes.
 func (t *Tree) addUsage(delta int64) {
+	t = t.home()
 	t.usageMu.Lock()
 	t.usage += delta
 	t.usageMu.Unlock()
@@ -159,6 +203,7 @@ func (t *Tree) addUsage(delta int64) {
 // invalidateUsage makes the next Quota recount, e.g. after a deletion whose
 // size we did not measure.
 func (t *Tree) invalidateUsage() {
+	t = t.home()
 	t.usageMu.Lock()
 	if !t.usageAt.IsZero() {
 		t.usageAt = t.usageAt.Add(-usageTTL)
@@ -188,15 +233,16 @@ func ProbeXattrs(dir string) error {
 // loadIn reads the dead properties of a listed entry, from the cache when
 // the entry's inode and ctime say nothing changed since.
 func (t *Tree) loadIn(xp XattrProps, dir afero.File, child string, fi os.FileInfo) ([]davxml.Property, error) {
+	cache := &t.home().props
 	k, ok := keyOf(fi)
 	if ok {
-		if props, hit := t.props.get(k); hit {
+		if props, hit := cache.get(k); hit {
 			return props, nil
 		}
 	}
 	props, err := xp.loadIn(dir, child)
 	if err == nil && ok {
-		t.props.put(k, props)
+		cache.put(k, props)
 	}
 	return props, err
 }

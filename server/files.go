@@ -38,6 +38,7 @@ func (s *Server) serveFiles(w http.ResponseWriter, r *http.Request, acct auth.Ac
 		s.fail(w, r, err)
 		return
 	}
+	defer ns.Close()
 	q := &request{s: s, w: w, r: r, user: user, ns: ns, name: name}
 	switch r.Method {
 	case "PROPFIND":

@@ -1,0 +1,271 @@
+package server_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/davshare/davshare/sharing"
+)
+
+// Issue #7, part 2: path attacks beyond confine_test.go, which covers
+// encoded "..", NUL, overlong UTF-8 and planted links in one's own home.
+// Here: links inside a share's original, links that loop or run through
+// files, hard links between homes, links swapped under running requests,
+// very long names, and the encoded forms through mounts.
+
+const (
+	ownerPrivate = "zq7-owner-private" // alice's files outside her shared folder
+	bobPrivate   = "zq7-bob-private"   // bob's home
+	outsideFile  = "zq7-outside-data"  // a directory outside the data directory
+)
+
+// linkEnv is a server where alice shares Apollo/ (plan.txt, sub/inner.txt)
+// read with bob and read-write with carol, both accepted; alice also has
+// Private/secret.txt, bob has private.txt, and outside is a directory
+// outside the data directory.
+type linkEnv struct {
+	*shareEnv
+	outside string
+}
+
+func newLinkEnv(t *testing.T) *linkEnv {
+	e := newShareEnv(t, sharing.ModeInvite)
+	setupApollo(e)
+	e.expect(201, "MKCOL", apollo+"sub/", "alice", "")
+	e.expect(201, "PUT", apollo+"sub/inner.txt", "alice", "inner")
+	e.expect(201, "MKCOL", "/dav/files/alice/Private/", "alice", "")
+	e.expect(201, "PUT", "/dav/files/alice/Private/secret.txt", "alice", ownerPrivate)
+	e.expect(201, "PUT", "/dav/files/bob/private.txt", "bob", bobPrivate)
+	e.share(204, apollo, "alice", sharee("/dav/principals/bob/", "read"), sharee("/dav/principals/carol/", "read-write"))
+	e.accept("bob", "", "")
+	e.accept("carol", "", "")
+	out := t.TempDir()
+	for _, n := range []string{"x", "passwd", "secret.txt", "private.txt"} {
+		if err := os.WriteFile(filepath.Join(out, n), []byte(outsideFile), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &linkEnv{shareEnv: e, outside: out}
+}
+
+// plant makes symbolic links below alice's home: name → target.
+func (e *linkEnv) plant(t *testing.T, links map[string]string) {
+	t.Helper()
+	for name, target := range links {
+		if err := os.Symlink(target, e.disk("alice", name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// secretIn reports which secret, if any, s carries.
+func secretIn(s string) string {
+	for _, m := range []string{ownerPrivate, bobPrivate, outsideFile, "root:x:0:0"} {
+		if strings.Contains(s, m) {
+			return m
+		}
+	}
+	return ""
+}
+
+// unchanged asserts that nothing outside the share changed on disk:
+// alice's Private, bob's home and the outside directory.
+func (e *linkEnv) unchanged(t *testing.T, before string) {
+	t.Helper()
+	if after := e.outsideState(t); after != before {
+		t.Fatalf("files outside the share changed:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
+
+func (e *linkEnv) outsideState(t *testing.T) string {
+	t.Helper()
+	var b strings.Builder
+	for _, dir := range []string{e.disk("alice", "Private"), e.disk("bob", ""), e.outside} {
+		des, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, de := range des {
+			c, _ := os.ReadFile(filepath.Join(dir, de.Name()))
+			b.WriteString(dir + "/" + de.Name() + " " + de.Type().String() + " " + string(c) + "\n")
+		}
+	}
+	return b.String()
+}
+
+// TestShareLinksStayInShare plants links inside the shared original that
+// point elsewhere in the owner's home, into another home and out of the
+// data directory. Through a mount they are neither listed nor reachable,
+// for reading or writing, by a read or a read-write sharee; links that stay
+// inside the shared folder work. The owner, through her own URL, still
+// follows links that stay inside her home (confine_test.go): the folder is
+// shared, the rest of her home is not.
+func TestShareLinksStayInShare(t *testing.T) {
+	e := newLinkEnv(t)
+	e.plant(t, map[string]string{
+		"Apollo/priv":       "../Private",
+		"Apollo/privfile":   "../Private/secret.txt",
+		"Apollo/privabs":    e.disk("alice", "Private"),
+		"Apollo/home":       "..",
+		"Apollo/bobhome":    "../../bob",
+		"Apollo/outside":    e.outside,
+		"Apollo/etc":        "/etc",
+		"Apollo/sub/up":     "../../Private",
+		"Apollo/inside":     "sub",
+		"Apollo/insidefile": "sub/inner.txt",
+		"Apollo/sub/top":    "..",
+	})
+	// Paths through a link that leads out of the share. The last three
+	// end at such a link: to a client that name is free, so a PUT or a
+	// LOCK there may create a file in the share, replacing the link (never
+	// writing through it).
+	escapes := []struct {
+		p    string
+		link bool
+	}{
+		{"priv/secret.txt", false}, {"privabs/secret.txt", false}, {"home/Private/secret.txt", false},
+		{"bobhome/private.txt", false}, {"outside/x", false}, {"etc/passwd", false},
+		{"sub/up/secret.txt", false}, {"sub/top/priv/secret.txt", false}, {"inside/up/secret.txt", false},
+		{"privfile", true}, {"etc", true}, {"sub/up", true},
+	}
+	for _, user := range []string{"bob", "carol"} {
+		mount := "/dav/files/" + user + "/Apollo/"
+		t.Run(user+"/listing", func(t *testing.T) {
+			e.t = t
+			ms := parseMultistatus(t, e.propfind(mount, user, "1", "resourcetype"))
+			want := []string{mount, mount + "inside/", mount + "insidefile", mount + "plan.txt", mount + "sub/"}
+			if got := ms.hrefs(); strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Fatalf("listing %v, want %v", got, want)
+			}
+			ms = parseMultistatus(t, e.propfind(mount+"sub/", user, "1", "resourcetype"))
+			want = []string{mount + "sub/", mount + "sub/inner.txt", mount + "sub/top/"}
+			if got := ms.hrefs(); strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Fatalf("listing of sub %v, want %v", got, want)
+			}
+		})
+		t.Run(user+"/inside links work", func(t *testing.T) {
+			e.t = t
+			for p, want := range map[string]string{"inside/inner.txt": "inner", "insidefile": "inner", "sub/top/plan.txt": "the plan"} {
+				if _, b := e.expect(200, "GET", mount+p, user, ""); b != want {
+					t.Fatalf("GET %s: %q", p, b)
+				}
+			}
+		})
+		for _, esc := range escapes {
+			t.Run(user+"/"+esc.p, func(t *testing.T) {
+				e.t = t
+				before := e.outsideState(t)
+				for _, m := range []struct {
+					method, body string
+					hdr          []string
+				}{
+					{"GET", "", nil},
+					{"HEAD", "", nil},
+					{"PROPFIND", "", []string{"Depth", "0"}},
+					{"PROPPATCH", deadPropPatch, nil},
+					{"COPY", "", []string{"Destination", "/dav/files/" + user + "/stolen"}},
+					{"MOVE", "", []string{"Destination", "/dav/files/" + user + "/stolen"}},
+					{"DELETE", "", nil},
+					{"MKCOL", "", nil},
+					{"LOCK", lockBody(false), nil},
+					{"PUT", "pwned", nil},
+				} {
+					resp, b := e.call(m.method, mount+esc.p, user, m.body, m.hdr...)
+					st := resp.StatusCode
+					ok := st == 404
+					switch {
+					case user == "bob" && !safeMethod(m.method) && m.method != "COPY":
+						ok = ok || st == 403 // a read instance refuses writes first
+					case m.method == "MKCOL" || (!esc.link && (m.method == "PUT" || m.method == "LOCK")):
+						ok = ok || st == 409 || (esc.link && st == 405) // no parent; or the name is taken
+					case esc.link && (m.method == "PUT" || m.method == "LOCK"):
+						ok = ok || st == 200 || st == 201 || st == 204 || st == 423
+					}
+					if !ok {
+						t.Errorf("%s %s as %s: %d; body %s", m.method, esc.p, user, st, b)
+					}
+					if s := secretIn(b); s != "" {
+						t.Fatalf("%s %s as %s leaks %s: %s", m.method, esc.p, user, s, b)
+					}
+				}
+				e.unchanged(t, before)
+				if _, err := os.Lstat(e.disk(user, "stolen")); err == nil {
+					t.Fatalf("a COPY or MOVE through a link created %s/stolen", user)
+				}
+			})
+		}
+		t.Run(user+"/copy of the instance", func(t *testing.T) {
+			e.t = t
+			e.expect(201, "COPY", mount, user, "", "Destination", "/dav/files/"+user+"/Copy/")
+			filepath.WalkDir(e.disk(user, "Copy"), func(p string, d os.DirEntry, err error) error {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c, _ := os.ReadFile(p); secretIn(string(c)) != "" {
+					t.Fatalf("the copy carries %s in %s", secretIn(string(c)), p)
+				}
+				return nil
+			})
+		})
+	}
+	t.Run("owner follows her own links", func(t *testing.T) {
+		e.t = t
+		if _, b := e.expect(200, "GET", apollo+"priv/secret.txt", "alice", ""); b != ownerPrivate {
+			t.Fatalf("alice reads %q", b)
+		}
+		e.expect(404, "GET", apollo+"bobhome/private.txt", "alice", "")
+	})
+	t.Run("an original that became a link is not found", func(t *testing.T) {
+		e.t = t
+		// alice, with a shell, puts a link to her private folder where the
+		// shared folder was (the share record stays on the real folder).
+		if err := os.Rename(e.disk("alice", "Apollo"), e.disk("alice", "Apollo.real")); err != nil {
+			t.Fatal(err)
+		}
+		e.plant(t, map[string]string{"Apollo": "Private"})
+		for _, p := range []string{"", "secret.txt"} {
+			resp, b := e.call("GET", "/dav/files/bob/Apollo/"+p, "bob", "")
+			if resp.StatusCode != 404 || secretIn(b) != "" {
+				t.Fatalf("GET Apollo/%s through a replaced original: %d %s", p, resp.StatusCode, b)
+			}
+		}
+	})
+}
+
+// TestShareFileLinks: a shared file is reached alone; a link put in its
+// place, or a file put where a name below it would be, leads nowhere.
+func TestShareFileLinks(t *testing.T) {
+	e := newLinkEnv(t)
+	e.expect(201, "PUT", "/dav/files/alice/report.txt", "alice", "report")
+	e.share(204, "/dav/files/alice/report.txt", "alice", sharee("/dav/principals/carol/", "read-write"))
+	loc := e.accept("carol", "", "")
+	mount := strings.TrimPrefix(loc, e.srv.URL)
+	if _, b := e.expect(200, "GET", mount, "carol", ""); b != "report" {
+		t.Fatalf("GET %s: %q", mount, b)
+	}
+	e.expect(204, "PUT", mount, "carol", "report v2") // an atomic replace beside the original
+	if b, _ := os.ReadFile(e.disk("alice", "report.txt")); string(b) != "report v2" {
+		t.Fatalf("alice's report.txt: %q", b)
+	}
+	for _, p := range []string{"/x", "/../Private/secret.txt"} {
+		resp, b := e.call("GET", mount+p, "carol", "")
+		if resp.StatusCode != 404 && resp.StatusCode != 400 || secretIn(b) != "" {
+			t.Fatalf("GET %s: %d %s", mount+p, resp.StatusCode, b)
+		}
+	}
+	before := e.outsideState(t)
+	if err := os.Rename(e.disk("alice", "report.txt"), e.disk("alice", "report.real")); err != nil {
+		t.Fatal(err)
+	}
+	e.plant(t, map[string]string{"report.txt": "Private/secret.txt"})
+	for _, m := range []string{"GET", "PUT", "PROPPATCH", "LOCK"} {
+		body := map[string]string{"PUT": "pwned", "PROPPATCH": deadPropPatch, "LOCK": lockBody(false)}[m]
+		resp, b := e.call(m, mount, "carol", body)
+		if resp.StatusCode < 400 || resp.StatusCode >= 500 || secretIn(b) != "" {
+			t.Errorf("%s %s over a link to alice's private file: %d %s", m, mount, resp.StatusCode, b)
+		}
+	}
+	e.unchanged(t, before)
+}

@@ -6,6 +6,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/afero"
@@ -259,9 +260,12 @@ func (r *RootFs) Stat(name string) (os.FileInfo, error) {
 }
 
 // confine reports a path that escapes the root as not found, so that
-// callers treat an outside symlink exactly like a missing file.
+// callers treat an outside symlink exactly like a missing file. A path
+// through a file (ENOTDIR) or through a loop of links (ELOOP) names
+// nothing either: not found, rather than an error nobody expects (500).
 func (r *RootFs) confine(op, name string, err error) error {
-	if r.escape != nil && errors.Is(err, r.escape) {
+	if r.escape != nil && errors.Is(err, r.escape) ||
+		errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.ELOOP) {
 		return notExist(op, name)
 	}
 	return err

@@ -269,3 +269,66 @@ func TestShareFileLinks(t *testing.T) {
 	}
 	e.unchanged(t, before)
 }
+
+// TestPathsThroughFilesAndLoops: a path whose parent is a file, or that
+// runs through a loop of links or a dangling one, names nothing: 404 (409
+// where a parent is needed), never 500, in a home and through a mount.
+func TestPathsThroughFilesAndLoops(t *testing.T) {
+	e := newLinkEnv(t)
+	e.plant(t, map[string]string{
+		"loop": "loop", "a": "b", "b": "a", "dangling": "nowhere",
+		"Apollo/loop": "loop", "Apollo/dangling": "nowhere",
+	})
+	before := diskState(t, e.data)
+	var paths []string
+	for _, p := range []string{"Apollo/plan.txt/x", "loop/x", "a/x", "dangling/x", "Apollo/plan.txt/x/y"} {
+		paths = append(paths, "/dav/files/alice/"+p)
+	}
+	for _, p := range []string{"plan.txt/x", "loop/x", "dangling/x", "plan.txt/x/y"} {
+		paths = append(paths, "/dav/files/carol/Apollo/"+p)
+	}
+	for _, p := range paths {
+		user := strings.Split(p, "/")[3]
+		for _, m := range []struct {
+			method, body string
+			hdr          []string
+			want         []int
+		}{
+			{"GET", "", nil, []int{404}},
+			{"HEAD", "", nil, []int{404}},
+			{"PROPFIND", "", []string{"Depth", "1"}, []int{404}},
+			{"PROPPATCH", deadPropPatch, nil, []int{404}},
+			{"DELETE", "", nil, []int{404}},
+			{"COPY", "", []string{"Destination", "/dav/files/" + user + "/dst"}, []int{404}},
+			{"MOVE", "", []string{"Destination", "/dav/files/" + user + "/dst"}, []int{404}},
+			{"MKCOL", "", nil, []int{409}},
+			{"PUT", "x", nil, []int{409}},
+			{"LOCK", lockBody(false), nil, []int{409}},
+		} {
+			t.Run(p+"/"+m.method, func(t *testing.T) {
+				e.t = t
+				resp, b := e.call(m.method, p, user, m.body, m.hdr...)
+				if !containsInt(m.want, resp.StatusCode) {
+					t.Errorf("%s %s: %d, want %v; body %s", m.method, p, resp.StatusCode, m.want, b)
+				}
+			})
+		}
+		// Onto such a path, as a Destination.
+		t.Run(p+"/as Destination", func(t *testing.T) {
+			e.t = t
+			src := "/dav/files/" + user + "/Apollo/plan.txt"
+			if user == "carol" {
+				src = "/dav/files/carol/Apollo/sub/inner.txt"
+			}
+			for _, method := range []string{"COPY", "MOVE"} {
+				resp, b := e.call(method, src, user, "", "Destination", p)
+				if resp.StatusCode != 409 && resp.StatusCode != 403 {
+					t.Errorf("%s onto %s: %d, want 409 or 403; body %s", method, p, resp.StatusCode, b)
+				}
+			}
+		})
+	}
+	if after := diskState(t, e.data); after != before {
+		t.Fatalf("the disk changed:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}

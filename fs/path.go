@@ -17,9 +17,16 @@ var ErrInvalidPath = errors.New("fs: invalid path")
 // never reachable through a Namespace.
 const reservedPrefix = ".davshare-"
 
+// MaxNameBytes is the longest name of one path segment: NAME_MAX of every
+// file system davshare runs on (ext4, xfs, btrfs, zfs). A longer name can
+// never exist, so it is refused before it reaches the disk, for every
+// method alike (the kernel's ENAMETOOLONG surfaced as 500 from some).
+const MaxNameBytes = 255
+
 // CleanName validates a slash-separated name from a request and returns it
 // in canonical form: rooted, without a trailing slash, "/" for the root.
 // It is the single entry point from URL paths into the file layer.
+// Segments longer than MaxNameBytes are refused.
 func CleanName(name string) (string, error) {
 	if strings.IndexByte(name, 0) >= 0 || !utf8.ValidString(name) {
 		return "", fmt.Errorf("%w: %q", ErrInvalidPath, name)
@@ -27,6 +34,9 @@ func CleanName(name string) (string, error) {
 	for _, seg := range strings.Split(name, "/") {
 		if seg == "." || seg == ".." {
 			return "", fmt.Errorf("%w: %q", ErrInvalidPath, name)
+		}
+		if len(seg) > MaxNameBytes {
+			return "", fmt.Errorf("%w: a name of %d bytes", ErrInvalidPath, len(seg))
 		}
 	}
 	return path.Clean("/" + name), nil

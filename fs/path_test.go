@@ -2,6 +2,7 @@ package fs_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	dsfs "github.com/davshare/davshare/fs"
@@ -35,6 +36,8 @@ func TestCleanName(t *testing.T) {
 		{"overlong dot", "/\xc0\xae\xc0\xae/x", ""},
 		{"invalid UTF-8", "/\xff", ""},
 		{"lone surrogate encoding", "/\xed\xa0\x80", ""},
+		{"255-byte name", "/a/" + strings.Repeat("n", 255), "/a/" + strings.Repeat("n", 255)},
+		{"256-byte name", "/a/" + strings.Repeat("n", 256), ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

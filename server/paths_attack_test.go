@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -331,4 +332,92 @@ func TestPathsThroughFilesAndLoops(t *testing.T) {
 	if after := diskState(t, e.data); after != before {
 		t.Fatalf("the disk changed:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
+}
+
+// TestLongNames: a name of 255 bytes (NAME_MAX) works everywhere; 256
+// bytes is 400 for every method, as a Destination too, before anything
+// reaches the disk; a 10,000-byte path is a 4xx. In a home and through a
+// read-write mount.
+func TestLongNames(t *testing.T) {
+	e := newLinkEnv(t)
+	n255, m255 := strings.Repeat("n", 255), strings.Repeat("m", 253)+"é" // 255 bytes each
+	long := strings.Repeat(strings.Repeat("d", 199)+"/", 50)             // 10,000 bytes
+	for _, c := range []struct{ user, base, src string }{
+		{"alice", "/dav/files/alice/", apollo + "plan.txt"},
+		{"carol", "/dav/files/carol/Apollo/", "/dav/files/carol/Apollo/plan.txt"},
+	} {
+		t.Run(c.user+"/255 bytes", func(t *testing.T) {
+			e.t = t
+			e.expect(201, "PUT", c.base+n255, c.user, "long")
+			if _, b := e.expect(200, "GET", c.base+n255, c.user, ""); b != "long" {
+				t.Fatalf("GET: %q", b)
+			}
+			e.expect(207, "PROPFIND", c.base+n255, c.user, "", "Depth", "0")
+			e.expect(207, "PROPPATCH", c.base+n255, c.user, deadPropPatch)
+			e.expect(201, "COPY", c.base+n255, c.user, "", "Destination", c.base+m255)
+			e.expect(204, "MOVE", c.base+m255, c.user, "", "Destination", c.base+n255)
+			e.expect(204, "DELETE", c.base+n255, c.user, "")
+			e.expect(201, "MKCOL", c.base+n255+"/", c.user, "")
+			e.expect(201, "PUT", c.base+n255+"/"+m255, c.user, "deep")
+			tok := strings.Trim(func() string {
+				resp, _ := e.expect(200, "LOCK", c.base+n255+"/"+m255, c.user, lockBody(false), "Depth", "0")
+				return resp.Header.Get("Lock-Token")
+			}(), "<>")
+			e.expect(204, "UNLOCK", c.base+n255+"/"+m255, c.user, "", "Lock-Token", "<"+tok+">")
+			e.expect(204, "DELETE", c.base+n255+"/", c.user, "")
+		})
+		for _, tc := range []struct {
+			name, p string
+			want    func(int) bool
+		}{
+			{"256 bytes", c.base + strings.Repeat("n", 256), func(st int) bool { return st == 400 }},
+			{"256 bytes in 128 characters", c.base + strings.Repeat("é", 128), func(st int) bool { return st == 400 }},
+			{"256 bytes below a folder", c.base + "sub/" + strings.Repeat("n", 256) + "/x", func(st int) bool { return st == 400 }},
+			{"10000-byte path", c.base + long, func(st int) bool { return st >= 400 && st < 500 }},
+		} {
+			t.Run(c.user+"/"+tc.name, func(t *testing.T) {
+				e.t = t
+				before := diskState(t, e.data)
+				for _, m := range []struct {
+					method, body string
+					hdr          []string
+				}{
+					{"GET", "", nil}, {"HEAD", "", nil}, {"PUT", "x", nil}, {"DELETE", "", nil},
+					{"MKCOL", "", nil}, {"PROPFIND", "", []string{"Depth", "0"}},
+					{"PROPPATCH", deadPropPatch, nil}, {"LOCK", lockBody(false), nil},
+					{"UNLOCK", "", []string{"Lock-Token", "<" + noSuchLock + ">"}},
+					{"COPY", "", []string{"Destination", c.base + "dst"}},
+					{"MOVE", "", []string{"Destination", c.base + "dst"}},
+					{"POST", shareBody(sharee("/dav/principals/bob/", "read")), []string{"Content-Type", davsharing}},
+				} {
+					resp, b := e.call(m.method, tc.p, c.user, m.body, m.hdr...)
+					if !tc.want(resp.StatusCode) {
+						t.Errorf("%s: %d; body %.200s", m.method, resp.StatusCode, b)
+					}
+				}
+				for _, method := range []string{"COPY", "MOVE"} {
+					if resp, b := e.call(method, c.src, c.user, "", "Destination", tc.p); !tc.want(resp.StatusCode) {
+						t.Errorf("%s onto it: %d; body %.200s", method, resp.StatusCode, b)
+					}
+				}
+				if after := diskState(t, e.data); after != before {
+					t.Fatalf("the disk changed:\nbefore:\n%s\nafter:\n%s", before, after)
+				}
+			})
+		}
+	}
+	t.Run("an instance name stays within 255 bytes", func(t *testing.T) {
+		// carol already has a file of the shared folder's name, so her
+		// instance gets " (2)" added: cut, not pushed past 255 bytes.
+		e.t = t
+		e.expect(201, "MKCOL", "/dav/files/alice/"+n255+"/", "alice", "")
+		e.expect(201, "PUT", "/dav/files/carol/"+n255, "carol", "carol's")
+		e.share(204, "/dav/files/alice/"+n255+"/", "alice", sharee("/dav/principals/carol/", "read"))
+		loc := strings.TrimPrefix(e.accept("carol", "", ""), e.srv.URL)
+		name := strings.Trim(strings.TrimPrefix(loc, "/dav/files/carol/"), "/")
+		if dec, err := url.PathUnescape(name); err != nil || len(dec) > 255 || !strings.HasSuffix(dec, " (2)") {
+			t.Fatalf("instance %q (%d bytes)", dec, len(dec))
+		}
+		e.expect(207, "PROPFIND", loc, "carol", "", "Depth", "0")
+	})
 }

@@ -433,8 +433,20 @@ func (m *Manager) freeName(user string, t *dsfs.Tree, dir, name string) string {
 		if !taken(p) || n > 10000 {
 			return p
 		}
-		name = fmt.Sprintf("%s (%d)", base, n)
+		// The suffix must not push the name past what a path may hold
+		// (requests with longer names are refused).
+		suffix := fmt.Sprintf(" (%d)", n)
+		name = fitName(base, dsfs.MaxNameBytes-len(suffix)) + suffix
 	}
+}
+
+// fitName cuts s to at most max bytes, at a character boundary.
+func fitName(s string, max int) string {
+	for len(s) > max {
+		_, size := lastRune(s)
+		s = s[:len(s)-size]
+	}
+	return s
 }
 
 // sanitizeSlug makes a client's slug a safe single name (spec §5.2 step 5):
@@ -447,11 +459,7 @@ func sanitizeSlug(s string) string {
 		}
 		return r
 	}, s)
-	s = strings.TrimSpace(s)
-	for len(s) > 200 {
-		_, size := lastRune(s)
-		s = s[:len(s)-size]
-	}
+	s = fitName(strings.TrimSpace(s), 200)
 	if s == "." || s == ".." || reservedName(s) {
 		return ""
 	}

@@ -278,20 +278,11 @@ func (ns *Namespace) Rename(ctx context.Context, oldName, newName string) error 
 	if err != nil {
 		return err
 	}
+	if err := CheckRename(from, to); err != nil {
+		return err
+	}
 	if from.MountRoot() {
-		if to.Mount != nil {
-			return permission("rename", newName, ErrCrossTree)
-		}
 		return ns.source.MoveMount(ctx, ns.user, *from.Mount, to.Name)
-	}
-	if from.ReadOnly() || to.ReadOnly() {
-		return permission("rename", oldName, ErrReadOnly)
-	}
-	if from.Tree != to.Tree || from.Mount != to.Mount || to.MountRoot() {
-		return permission("rename", oldName, ErrCrossTree)
-	}
-	if from.Path == "/" || to.Path == "/" {
-		return permission("rename", oldName, fs.ErrPermission)
 	}
 	if err := from.Tree.Fs.Rename(from.Path, to.Path); err != nil {
 		return err
@@ -301,6 +292,29 @@ func (ns *Namespace) Rename(ctx context.Context, oldName, newName string) error 
 	}
 	if ns.observer != nil {
 		ns.observer.Moved(ctx, from.Tree.Owner, from.Path, to.Path)
+	}
+	return nil
+}
+
+// CheckRename reports whether Rename may move from to to: a mount root
+// moves as a mount within the user's own home, anything else only inside
+// one tree, outside read-only mounts. A MOVE must ask before it deletes
+// what it would overwrite, so that a refused MOVE changes nothing.
+func CheckRename(from, to Location) error {
+	if from.MountRoot() {
+		if to.Mount != nil {
+			return permission("rename", to.Name, ErrCrossTree)
+		}
+		return nil
+	}
+	if from.ReadOnly() || to.ReadOnly() {
+		return permission("rename", from.Name, ErrReadOnly)
+	}
+	if from.Tree != to.Tree || from.Mount != to.Mount || to.MountRoot() {
+		return permission("rename", from.Name, ErrCrossTree)
+	}
+	if from.Path == "/" || to.Path == "/" {
+		return permission("rename", from.Name, fs.ErrPermission)
 	}
 	return nil
 }

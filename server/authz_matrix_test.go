@@ -48,7 +48,8 @@ import (
 //
 // COPY and MOVE go to /dav/files/me/dest-zq7d (a new name in the caller's
 // own home, Overwrite: F) unless the target says otherwise; the rows named
-// a→b are COPY and MOVE only, from a to the destination b:
+// a→b are COPY and MOVE only, from a to the destination b, and those
+// marked (T) overwrite an existing destination with Overwrite: T:
 //
 //	own→other-home      /dav/files/me/mine.txt → /dav/files/victim/dest-zq7d
 //	own→read-mount      /dav/files/me/mine.txt → /dav/files/bob/Apollo/dest-zq7d
@@ -56,6 +57,10 @@ import (
 //	rw-mount→own-home   /dav/files/carol/Apollo/plan.txt → /dav/files/me/dest-zq7d (a member out of a share, §6.5)
 //	mount-root→mount    /dav/files/carol/Apollo/ → /dav/files/carol/Other-zq7o/Apollo/ (into another instance, §6.5)
 //	mount-root→itself   /dav/files/bob/Apollo/ → /dav/files/bob/Apollo/sub/Apollo/
+//	rw-mount→own-file   /dav/files/carol/Apollo/plan.txt → /dav/files/me/mine.txt (T)
+//	own→rw-mount-file   /dav/files/me/mine.txt → /dav/files/carol/Apollo/plan.txt (T)
+//	own→mount-root      /dav/files/me/mine.txt → /dav/files/me/Apollo/ (T: bob's and carol's instance root, alice's original, dave's nothing)
+//	mount-root→member   /dav/files/carol/Apollo/ → /dav/files/carol/Other-zq7o/o.txt (T)
 //
 // The COPY and MOVE of in-mount:read are "from a read-only mount to one's
 // own home" (§6.5: COPY 201, MOVE 403).
@@ -81,7 +86,8 @@ import (
 //     act on the sharee's own instance (spec §5.5, §5.7, §6.5); MKCOL there
 //     is 403 too, before "exists" (405).
 //   - MOVE never crosses trees (home ↔ instance, instance ↔ instance):
-//     403, also for read-write; COPY does.
+//     403, also for read-write; COPY does. COPY or MOVE over an instance
+//     root is 403: a client deletes an instance explicitly.
 //   - A PROPPATCH of a dead property on a notification is 207 with 403
 //     for the property (spec §8.5 "403", in RFC 4918 §9.2's form, as
 //     spec §9 #39 has it for protected properties).
@@ -274,6 +280,18 @@ mount-root→mount   MOVE       404      404      403      404      401      401
 
 mount-root→itself  COPY       404      403      404      404      401      401
 mount-root→itself  MOVE       404      403      404      404      401      401
+
+rw-mount→own-file  COPY       404      404      204      404      401      401
+rw-mount→own-file  MOVE       404      404      403      404      401      401
+
+own→rw-mount-file  COPY       403      403      204      403      401      401
+own→rw-mount-file  MOVE       403      403      403      403      401      401
+
+own→mount-root     COPY       204      403      403      201      401      401
+own→mount-root     MOVE       204      403      403      201      401      401
+
+mount-root→member  COPY       404      404      204      404      401      401
+mount-root→member  MOVE       404      404      403      404      401      401
 `
 
 var matrixMethods = []string{"OPTIONS", "GET", "HEAD", "PUT", "DELETE", "MKCOL", "COPY", "MOVE", "PROPFIND", "PROPPATCH", "LOCK", "UNLOCK", "POST", "REPORT"}
@@ -392,6 +410,11 @@ var matrixTargets = []mTarget{
 	{name: "rw-mount→own-home", path: fixed("/dav/files/carol/Apollo/plan.txt"), methods: []string{"COPY", "MOVE"}, dest: destIn("/dav/files/{me}/")},
 	{name: "mount-root→mount", path: fixed("/dav/files/carol/Apollo/"), methods: []string{"COPY", "MOVE"}, dest: fixed("/dav/files/carol/Other-zq7o/Apollo/")},
 	{name: "mount-root→itself", path: fixed("/dav/files/bob/Apollo/"), methods: []string{"COPY", "MOVE"}, dest: fixed("/dav/files/bob/Apollo/sub/Apollo/")},
+	{name: "rw-mount→own-file", path: fixed("/dav/files/carol/Apollo/plan.txt"), methods: []string{"COPY", "MOVE"}, overwrite: true, dest: ownHome},
+	{name: "own→rw-mount-file", path: ownHome, methods: []string{"COPY", "MOVE"}, overwrite: true, dest: fixed("/dav/files/carol/Apollo/plan.txt")},
+	{name: "own→mount-root", path: ownHome, methods: []string{"COPY", "MOVE"}, overwrite: true,
+		dest: func(_ *mEnv, a mActor) string { return "/dav/files/" + a.me() + "/Apollo/" }},
+	{name: "mount-root→member", path: fixed("/dav/files/carol/Apollo/"), methods: []string{"COPY", "MOVE"}, overwrite: true, dest: fixed("/dav/files/carol/Other-zq7o/o.txt")},
 }
 
 // mEnv is a shareEnv with the matrix's setup.

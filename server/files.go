@@ -214,6 +214,12 @@ func (q *request) delegate() {
 		q.fail(&fs.PathError{Op: r.Method, Path: q.name, Err: fs.ErrNotExist})
 		return
 	}
+	if fi != nil {
+		if err := overwritable(r.Method, src, dst); err != nil {
+			q.fail(err)
+			return
+		}
+	}
 	writes := q.writesFor(src, dst, fi)
 	if err := q.checkWrite(src, writes...); err != nil {
 		q.fail(err)
@@ -294,6 +300,22 @@ func (q *request) writesFor(src, dst dsfs.Location, fi *dsfs.FileInfo) []lock.Wr
 		add(dst, lock.Infinite, q.stat(dst) == nil)
 	}
 	return ws
+}
+
+// overwritable refuses, before x/net/webdav runs, a COPY or MOVE that it
+// would refuse only after deleting what the request overwrites (RFC 4918
+// §9.9.3 has the destination deleted first): a rename across trees or
+// mounts, and a copy over a mount root, which would end the instance (a
+// client deletes an instance explicitly). A refused request changes
+// nothing.
+func overwritable(method string, src, dst dsfs.Location) error {
+	switch {
+	case method == "MOVE":
+		return dsfs.CheckRename(src, dst)
+	case method == "COPY" && dst.MountRoot():
+		return &fs.PathError{Op: method, Path: dst.Name, Err: dsfs.ErrCrossTree}
+	}
+	return nil
 }
 
 // destination validates the Destination header of COPY and MOVE: it must be

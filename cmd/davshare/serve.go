@@ -172,7 +172,6 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "created user admin with password %s (shown once; change it with 'davshare user passwd admin --password-stdin')\n", firstPassword)
 		fmt.Fprintf(stdout, "mount %s/dav/files/admin/ as user admin\n", base)
 	}
-	fmt.Fprintf(stdout, "davshare serving %s on %s\n", cfg.Data, base)
 	if cfg.Metrics.Listen != "" {
 		stopMetrics, err := serveMetrics(cfg.Metrics.Listen, metrics, cfg.Limits, log, stdout)
 		if err != nil {
@@ -180,6 +179,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		}
 		defer stopMetrics()
 	}
+	// The serving line comes last: whoever waits for it (a supervisor, a
+	// test) has everything else already.
+	fmt.Fprintf(stdout, "davshare serving %s on %s\n", cfg.Data, base)
 	httpSrv := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: time.Duration(cfg.Limits.ReadHeaderTimeout),

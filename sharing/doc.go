@@ -17,6 +17,10 @@
 //     accepts with create-in and slug (201, absolute Location) or declines
 //     (204); the sharer gets reply-<id>-<user>.xml; DELETE of the invite is
 //     "ignore" and the sharer is not told (the entry stays noresponse).
+//     Invitations survive a kill: the record that asks for one marks the
+//     entry undelivered until the notification is on disk, and Open
+//     delivers every invitation still marked; an ignored invitation is not
+//     marked, so it never comes back.
 //   - Instant mode (RS-04 §4.5.2, spec §7.1): the instance appears at once
 //     in the sharee's instant folder, status accepted, no notification.
 //   - Pending mailto: sharees (spec §7.2): an address without an account is
@@ -58,8 +62,9 @@
 //	user.davshare.share.v1   on the original: the share record (id,
 //	                         owner, created, sharees with href, user,
 //	                         email, access, status, displayname, comment,
-//	                         instance path, invite name, updated) — the
-//	                         source of truth
+//	                         instance path, invite name, updated, and
+//	                         "w" while the invitation is undelivered) —
+//	                         the source of truth
 //	user.davshare.shares.v1  on the owner's home root: share id → path, the
 //	                         index used at startup
 //	user.davshare.mounts.v1  on the sharee's home root: share id → instance
@@ -72,8 +77,17 @@
 // reads every registry, looks for records not found at their path by
 // walking the owner's home, then reconciles every mount table with the
 // share records (entries not listed as accepted at that path are dropped,
-// missing ones added) and delivers invitations to pending addresses that
-// gained an account while the server was down.
+// missing ones added), delivers the invitations that records still mark
+// undelivered, and delivers invitations to pending addresses that gained
+// an account while the server was down.
+//
+// An invitation is sent in three steps: the record marked undelivered,
+// the notification (its name is deterministic, so sending it again
+// replaces it), the record unmarked. A kill between any two leaves the
+// mark, and Open sends the invitation again. Only Open does: while the
+// server runs, a marked invitation may be on its way, and once delivered
+// the sharee may ignore it (DELETE), which sharing is not told about. A
+// failed delivery therefore waits for the next start.
 //
 // Limits: ext4 without ea_inode keeps all of a file's attributes in about
 // 4 KiB, which bounds a share to a few dozen sharees and a user's mount

@@ -118,8 +118,9 @@ type shareView struct {
 
 func locKey(owner, p string) string { return owner + "\x00" + p }
 
-// Open loads every share of every account from disk and reconciles the
-// derived records with the share records (see doc.go).
+// Open loads every share of every account from disk, reconciles the
+// derived records with the share records and delivers the invitations a
+// kill left undelivered (see doc.go).
 func Open(ctx context.Context, o Options) (*Manager, error) {
 	if o.Trees == nil || o.Accounts == nil {
 		return nil, errors.New("sharing: Trees and Accounts are required")
@@ -164,6 +165,7 @@ func Open(ctx context.Context, o Options) (*Manager, error) {
 		m.loadTable(string(a.Name))
 	}
 	m.reconcileTables()
+	m.redeliverLocked(&out)
 	m.resolvePendingLocked(&out, users)
 	m.rebuild()
 	m.mu.Unlock()

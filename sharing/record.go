@@ -62,6 +62,14 @@ type Sharee struct {
 	// Invite is the name of the pending or last invite notification.
 	Invite  string `json:"n,omitempty"`
 	Updated int64  `json:"t,omitempty"` // Unix seconds
+	// Undelivered: the invitation of this pending entry is not known to
+	// have been delivered. It is written with the record that asks for an
+	// invitation and cleared once the notification is on disk; Open
+	// delivers every invitation still marked (a kill came in between). It
+	// is absent once delivered, and in records written before it existed,
+	// so an invitation the sharee ignored (DELETE, RS-04 §4.7.2) never
+	// comes back by itself.
+	Undelivered bool `json:"w,omitempty"`
 }
 
 // Share is the share record kept on the original (xattr keyShare). It is

@@ -98,7 +98,7 @@ func (m *Manager) replyToInvite(ctx context.Context, user, name string, n *notif
 	} else {
 		ne.Status = StatusDeclined
 	}
-	ne.Invite = ""
+	ne.Invite, ne.Undelivered = "", false
 	if err := m.saveShare(&next); err != nil {
 		return 0, "", err
 	}

@@ -25,6 +25,9 @@ type outbox struct {
 type delivery struct {
 	user, name string
 	p          notify.Payload
+	// share is set for a pending invitation: the record marks it
+	// Undelivered until it is sent (markDelivered).
+	share ShareID
 }
 
 type removal struct{ user, name string }
@@ -39,9 +42,88 @@ func (o *outbox) send(ctx context.Context, m *Manager) {
 			m.log.Warn("sharing: withdraw notification", "user", r.user, "name", r.name, "err", err)
 		}
 	}
+	var sent []delivery
 	for _, d := range o.deliver {
 		if _, err := m.opts.Notifier.Deliver(ctx, d.user, d.name, d.p); err != nil {
 			m.log.Error("sharing: deliver notification", "user", d.user, "name", d.name, "err", err)
+			continue // still marked: the next Open delivers it
+		}
+		if d.share != "" {
+			sent = append(sent, d)
+		}
+	}
+	m.markDelivered(sent)
+}
+
+// markDelivered clears Undelivered on the entries whose invitation was
+// just sent, one record write per share. An entry that changed meanwhile
+// (answered, revoked, or re-invited with another access) is left alone:
+// the mutation that changed it settles the flag. Callers do not hold mu.
+func (m *Manager) markDelivered(sent []delivery) {
+	if len(sent) == 0 {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	byShare := map[ShareID][]delivery{}
+	for _, d := range sent {
+		byShare[d.share] = append(byShare[d.share], d)
+	}
+	changed := false
+	for id, ds := range byShare {
+		sh := m.shares[id]
+		if sh == nil {
+			continue
+		}
+		next := *sh
+		next.rec.Sharees = append([]Sharee(nil), sh.rec.Sharees...)
+		dirty := false
+		for _, d := range ds {
+			i := m.findUser(&next, d.user)
+			if i < 0 {
+				continue
+			}
+			e := &next.rec.Sharees[i]
+			inv, _ := d.p.(*notify.ShareInvite)
+			if e.Undelivered && e.Status == StatusNoResponse && e.Invite == d.name && inv != nil && inv.Access == notify.Access(e.Access) {
+				e.Undelivered = false
+				dirty = true
+			}
+		}
+		if !dirty {
+			continue
+		}
+		if err := m.saveShare(&next); err != nil {
+			// Still marked on disk: the next Open delivers it once more,
+			// under the same name.
+			m.log.Error("sharing: write share record", "share", id, "err", err)
+			continue
+		}
+		*sh = next
+		changed = true
+	}
+	if changed {
+		m.rebuild()
+	}
+}
+
+// redeliverLocked queues the invitations that records still mark
+// Undelivered: a kill came between the record and the notification, or
+// the delivery failed. Only Open calls it, before any request is served:
+// at any other time the invitation may be on its way, or already ignored.
+// Callers hold mu.
+func (m *Manager) redeliverLocked(o *outbox) {
+	for _, sh := range m.shares {
+		for i := range sh.rec.Sharees {
+			e := &sh.rec.Sharees[i]
+			if !e.Undelivered || e.User == "" || e.Status != StatusNoResponse {
+				continue
+			}
+			if _, ok := m.opts.Accounts.Lookup(auth.Username(e.User)); !ok {
+				continue
+			}
+			m.log.Info("sharing: delivering an invitation left undelivered before this start", "share", sh.rec.ID, "user", e.User)
+			m.invite(o, sh, e, e.Access)
 		}
 	}
 }
@@ -64,15 +146,20 @@ func (m *Manager) invite(o *outbox, sh *share, e *Sharee, access Access) {
 	if a, ok := m.opts.Accounts.Lookup(auth.Username(sh.rec.Owner)); ok && a.DisplayName != "" {
 		inv.Principal.Prop = &notify.Props{DisplayName: a.DisplayName}
 	}
+	d := delivery{user: e.User, name: name, p: inv}
 	if access != AccessNone {
 		inv.Prop = resourceProps(sh)
 		if e.Status == StatusNoResponse {
 			inv.Status = notify.InviteNoResponse
 			inv.ReplyURL = notify.MemberURL(e.User, name)
 			e.Invite = name
+			// The record that asks for the invitation is written before
+			// it is sent, and says so until it is (crash safety).
+			e.Undelivered = true
+			d.share = sh.rec.ID
 		}
 	}
-	o.deliver = append(o.deliver, delivery{e.User, name, inv})
+	o.deliver = append(o.deliver, d)
 }
 
 // resourceProps describes the shared resource in an invite (spec §5.1).
@@ -90,7 +177,7 @@ func resourceProps(sh *share) *notify.Props {
 
 // reply queues a share-reply-notification to the sharer (RS-04 §4.6.2).
 func (m *Manager) reply(o *outbox, sh *share, e *Sharee, st notify.InviteStatus, comment string) {
-	o.deliver = append(o.deliver, delivery{sh.rec.Owner, replyName(sh.rec.ID, e.User), &notify.ShareReply{
+	o.deliver = append(o.deliver, delivery{user: sh.rec.Owner, name: replyName(sh.rec.ID, e.User), p: &notify.ShareReply{
 		Sharee:  e.Href,
 		Status:  st,
 		Href:    (&url.URL{Path: FilesHref(sh.rec.Owner, sh.path, sh.dir)}).EscapedPath(),

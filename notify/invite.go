@@ -3,6 +3,7 @@ package notify
 import (
 	"encoding/xml"
 	"fmt"
+	"github.com/davshare/davshare/internal/davxml"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -186,7 +187,7 @@ func (p *Props) build(parent *etree.Element) error {
 	if p.ResourceType != nil {
 		rt := e.CreateElement("D:resourcetype")
 		for i, n := range p.ResourceType {
-			if !validNCName(n.Local) {
+			if !davxml.ValidNCName(n.Local) {
 				return fmt.Errorf("%w: bad resource type name %q", ErrMalformed, n.Local)
 			}
 			switch n.Space {

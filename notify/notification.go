@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"github.com/davshare/davshare/internal/davxml"
 	"strings"
 	"time"
 
@@ -120,9 +121,14 @@ var errDTD = fmt.Errorf("%w: DTDs are not allowed", ErrMalformed)
 // parse also returns the type element exactly as the document has it, for
 // DAV:notificationtype.
 func parse(data []byte) (*Notification, TypeElement, error) {
-	root, err := readXML(data, MaxDocumentSize, ErrTooLarge, ErrMalformed, errDTD)
-	if err != nil {
-		return nil, TypeElement{}, err
+	root, err := davxml.ReadTree(data, MaxDocumentSize)
+	switch {
+	case errors.Is(err, davxml.ErrTooLarge):
+		return nil, TypeElement{}, ErrTooLarge
+	case errors.Is(err, davxml.ErrExternalEntities):
+		return nil, TypeElement{}, errDTD
+	case err != nil:
+		return nil, TypeElement{}, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	if !isDAV(root, "notification") {
 		return nil, TypeElement{}, fmt.Errorf("%w: root is not DAV:notification", ErrMalformed)

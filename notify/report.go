@@ -32,7 +32,7 @@ func parseSyncCollection(body []byte, limit int) (syncRequest, error) {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return syncRequest{}, fmt.Errorf("%w: empty REPORT body", davxml.ErrMalformed)
 	}
-	root, err := readXML(body, limit, davxml.ErrTooLarge, davxml.ErrMalformed, davxml.ErrExternalEntities)
+	root, err := davxml.ReadTree(body, limit)
 	if err != nil {
 		return syncRequest{}, err
 	}

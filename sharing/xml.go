@@ -1,8 +1,7 @@
 package sharing
 
 import (
-	"bytes"
-	"encoding/xml"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -165,81 +164,14 @@ func ParseInviteReply(body []byte) (InviteReply, error) {
 	return r, nil
 }
 
-const maxXMLDepth = 64
-
-// readXML parses a request body with etree: bounded nesting, no DTD
-// (davxml.ErrExternalEntities), one root element, declared prefixes only.
-// Elements are matched by NamespaceURI, never by prefix.
+// readXML parses a request body with davxml.ReadTree; a DTD stays
+// davxml.ErrExternalEntities (403), anything else malformed is ErrBadRequest.
 func readXML(body []byte) (*etree.Element, error) {
-	if len(strings.TrimSpace(string(body))) == 0 {
-		return nil, fmt.Errorf("%w: empty body", ErrBadRequest)
-	}
-	if declaresDTD(body) {
-		return nil, davxml.ErrExternalEntities
-	}
-	doc := etree.NewDocument()
-	doc.ReadSettings.MaxDepth = maxXMLDepth
-	if err := doc.ReadFromBytes(body); err != nil {
+	root, err := davxml.ReadTree(body, 0)
+	if err != nil && !errors.Is(err, davxml.ErrExternalEntities) {
 		return nil, fmt.Errorf("%w: %v", ErrBadRequest, err)
 	}
-	var root *etree.Element
-	for _, t := range doc.Child {
-		switch t := t.(type) {
-		case *etree.Directive:
-			return nil, davxml.ErrExternalEntities
-		case *etree.Element:
-			if root != nil {
-				return nil, fmt.Errorf("%w: more than one root", ErrBadRequest)
-			}
-			root = t
-		case *etree.CharData:
-			if !t.IsWhitespace() {
-				return nil, fmt.Errorf("%w: text outside the root", ErrBadRequest)
-			}
-		}
-	}
-	if root == nil {
-		return nil, fmt.Errorf("%w: no root element", ErrBadRequest)
-	}
-	if err := checkTree(root); err != nil {
-		return nil, err
-	}
-	return root, nil
-}
-
-// declaresDTD reports a document type declaration before the root
-// element, which etree would otherwise report as an undefined entity.
-func declaresDTD(body []byte) bool {
-	d := xml.NewDecoder(bytes.NewReader(body))
-	for {
-		tok, err := d.RawToken()
-		if err != nil {
-			return false
-		}
-		switch tok.(type) {
-		case xml.Directive:
-			return true
-		case xml.StartElement:
-			return false
-		}
-	}
-}
-
-func checkTree(e *etree.Element) error {
-	if e.Space != "" && e.Space != "xml" && e.NamespaceURI() == "" {
-		return fmt.Errorf("%w: undeclared prefix %q", ErrBadRequest, e.Space)
-	}
-	for _, t := range e.Child {
-		switch t := t.(type) {
-		case *etree.Directive:
-			return davxml.ErrExternalEntities
-		case *etree.Element:
-			if err := checkTree(t); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return root, err
 }
 
 func isDAV(e *etree.Element, local string) bool {

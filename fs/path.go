@@ -62,3 +62,15 @@ func join(target, base, name string) string {
 	}
 	return path.Clean(target + strings.TrimPrefix(name, base))
 }
+
+// NameBelow turns a decoded URL path under base (e.g. "/dav/files/alice")
+// into a clean namespace name. ok is false when p is not base or below it
+// (on a segment boundary, so "/dav/files/alice2" is not below
+// "/dav/files/alice"); err is CleanName's verdict on the rest.
+func NameBelow(p, base string) (name string, ok bool, err error) {
+	if p != base && !strings.HasPrefix(p, base+"/") {
+		return "", false, nil
+	}
+	name, err = CleanName(strings.TrimPrefix(p, base))
+	return name, true, err
+}

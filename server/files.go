@@ -149,16 +149,8 @@ func (q *request) nameOf(raw string) (string, bool) {
 	if err != nil || (u.Host != "" && u.Host != q.r.Host) {
 		return "", false
 	}
-	base := filesPrefix + q.user
-	p := u.Path
-	if p != base && !strings.HasPrefix(p, base+"/") {
-		return "", false
-	}
-	name, err := dsfs.CleanName(strings.TrimPrefix(p, base))
-	if err != nil {
-		return "", false
-	}
-	return name, true
+	name, below, err := dsfs.NameBelow(u.Path, filesPrefix+q.user)
+	return name, below && err == nil
 }
 
 // write describes a write to loc; created or removed members also change

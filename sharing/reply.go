@@ -124,12 +124,10 @@ func (m *Manager) createIn(user, href string, sh *share) (string, error) {
 	if err != nil {
 		return "", ErrBadRequest
 	}
-	base := "/dav/files/" + user
-	p := u.Path
-	if p != base && !strings.HasPrefix(p, base+"/") {
+	name, below, err := dsfs.NameBelow(u.Path, "/dav/files/"+user)
+	if !below {
 		return "", ErrNeedBind
 	}
-	name, err := dsfs.CleanName(strings.TrimPrefix(p, base))
 	if err != nil {
 		return "", ErrConflict
 	}

@@ -144,6 +144,32 @@ func (l Location) LockName() string {
 	return l.Tree.Owner + l.Path
 }
 
+// NameOf maps a canonical lock name ("owner/path", see Location.LockName)
+// back to what this user can see: a name in their own home or inside one of
+// their mounts. A name above a mount (a lock on the owner's parent folder)
+// maps to the mount root, the part of it the user sees; anything else is
+// not visible (ok false), so the owner's other paths never leak to a sharee.
+func (ns *Namespace) NameOf(canonical string) (name string, ok bool) {
+	owner, rest, _ := strings.Cut(canonical, "/")
+	p := path.Clean("/" + rest)
+	for i := len(ns.mounts) - 1; i >= 0; i-- {
+		m := &ns.mounts[i]
+		if m.Owner != owner {
+			continue
+		}
+		if within(p, m.Target) {
+			return join(m.Path, m.Target, p), true
+		}
+		if within(m.Target, p) {
+			return m.Path, true
+		}
+	}
+	if owner == ns.user {
+		return p, true
+	}
+	return "", false
+}
+
 // Resolve maps a name to its location. It is the one place where mounts are
 // applied; the name must already be clean (see CleanName).
 func (ns *Namespace) Resolve(name string) (Location, error) {

@@ -55,12 +55,22 @@ var errPrecondition = errors.New("server: precondition failed")
 // fail answers a request with the status for err and the DAV:error body that
 // explains it (RFC 4918 §16), logging what the client does not see.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	s.failWith(w, r, err, nil)
+}
+
+// failWith is fail with a way to show a lock root to the caller (a 423
+// names it); without one, the request's own URL stands for it.
+func (s *Server) failWith(w http.ResponseWriter, r *http.Request, err error, lockHref func(root string) string) {
 	status := errorStatus(err)
 	var conds []string
 	var locked *lock.LockedError
 	switch {
 	case errors.As(err, &locked):
-		conds = append(conds, davxml.Element(davxml.NS, "lock-token-submitted", davxml.HrefElement(s.lockHref(r, locked.Root))))
+		href := r.URL.Path
+		if lockHref != nil {
+			href = lockHref(locked.Root)
+		}
+		conds = append(conds, davxml.Element(davxml.NS, "lock-token-submitted", davxml.HrefElement(href)))
 	case errors.Is(err, dsfs.ErrReadOnly):
 		conds = append(conds, needPrivileges(r.URL.Path, "write-content"))
 	case errors.Is(err, sharing.ErrNeedShare):

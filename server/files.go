@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -63,7 +62,7 @@ func (s *Server) serveFiles(w http.ResponseWriter, r *http.Request, acct auth.Ac
 	}
 }
 
-func (q *request) fail(err error) { q.s.fail(q.w, q.r, err) }
+func (q *request) fail(err error) { q.s.failWith(q.w, q.r, err, q.lockHref) }
 
 // href is the URL path of a namespace name, with a trailing slash for
 // collections.
@@ -77,9 +76,14 @@ func (q *request) href(name string, dir bool) string {
 	return h
 }
 
-// lockHref is the URL of a canonical lock root as the caller sees it.
-func (s *Server) lockHref(r *http.Request, root string) string {
-	return filesPrefix + root
+// lockHref is the URL of a canonical lock root as the caller sees it; a
+// root the caller cannot see is reported as the request's own URL.
+func (q *request) lockHref(root string) string {
+	name, ok := q.ns.NameOf(root)
+	if !ok {
+		return q.r.URL.Path
+	}
+	return q.href(name, false)
 }
 
 // writable resolves the request's name for a write, answering the error
@@ -435,5 +439,3 @@ func etagListMatches(list, etag string, strong bool) bool {
 	}
 	return false
 }
-
-var errNotCollection = errors.New("server: not a collection")

@@ -145,7 +145,7 @@ func (q *request) writeLockDiscovery(status int, l lock.Lock) {
 	q.w.Header().Set("Content-Type", davxml.ContentType)
 	q.w.WriteHeader(status)
 	q.w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<D:prop xmlns:D="DAV:"><D:lockdiscovery>` +
-		l.ActiveLockXML(davxml.Href(q.s.lockHref(q.r, l.Root))) + `</D:lockdiscovery></D:prop>`))
+		l.ActiveLockXML(davxml.Href(q.lockHref(l.Root))) + `</D:lockdiscovery></D:prop>`))
 }
 
 // unlock answers UNLOCK (RFC 4918 §9.11): only the lock's creator may

@@ -239,7 +239,7 @@ func (p *propfinder) value(e dsfs.Entry, name string) (inner string, has bool) {
 	case "lockdiscovery":
 		var b strings.Builder
 		for _, l := range p.q.s.Locks.Discover(p.now, e.Loc.LockName()) {
-			b.WriteString(l.ActiveLockXML(davxml.Href(p.q.s.lockHref(p.q.r, l.Root))))
+			b.WriteString(l.ActiveLockXML(davxml.Href(p.q.lockHref(l.Root))))
 		}
 		return b.String(), true
 	case "quota-available-bytes", "quota-used-bytes":

@@ -86,6 +86,22 @@ func (q *request) lockHref(root string) string {
 	return q.href(name, false)
 }
 
+// existing resolves and stats the request's name, answering the error
+// (404 for nothing there) itself.
+func (q *request) existing() (dsfs.Location, *dsfs.FileInfo, bool) {
+	loc, err := q.ns.Resolve(q.name)
+	if err != nil {
+		q.fail(err)
+		return loc, nil, false
+	}
+	fi, err := q.ns.StatAt(loc)
+	if err != nil {
+		q.fail(err)
+		return loc, nil, false
+	}
+	return loc, fi, true
+}
+
 // writable resolves the request's name for a write, answering the error
 // itself: read-only shares refuse every write with 403 (spec §5.8).
 func (q *request) writable() (dsfs.Location, bool) {

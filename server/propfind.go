@@ -96,14 +96,8 @@ func (q *request) propfind() {
 	if !ok {
 		return
 	}
-	loc, err := q.ns.Resolve(q.name)
-	if err != nil {
-		q.fail(err)
-		return
-	}
-	fi, err := q.ns.StatAt(loc)
-	if err != nil {
-		q.fail(err)
+	loc, fi, ok := q.existing()
+	if !ok {
 		return
 	}
 	p := &propfinder{q: q, pf: pf, now: time.Now()}
@@ -122,7 +116,7 @@ func (q *request) propfind() {
 	ms := davxml.NewMultistatus(q.w)
 	ms.Response(davxml.Href(q.href(loc.Name, fi.IsDir())), p.propstats(self)...)
 	if depth == 1 && fi.IsDir() {
-		err = q.ns.List(q.r.Context(), loc, p.dead, func(e dsfs.Entry) error {
+		err := q.ns.List(q.r.Context(), loc, p.dead, func(e dsfs.Entry) error {
 			return ms.Response(davxml.Href(q.href(e.Loc.Name, e.Info.IsDir())), p.propstats(e)...)
 		})
 		if err != nil {

@@ -21,7 +21,7 @@ func protected(n xml.Name) bool {
 	if n.Local == "displayname" {
 		return false
 	}
-	if liveProps[n.Local] || isLive(n) {
+	if isLive(n) {
 		return true
 	}
 	switch n.Local {
@@ -35,14 +35,8 @@ func protected(n xml.Name) bool {
 
 // proppatch applies a PROPPATCH atomically and answers 207 (RFC 4918 §9.2).
 func (q *request) proppatch() {
-	loc, err := q.ns.Resolve(q.name)
-	if err != nil {
-		q.fail(err)
-		return
-	}
-	fi, err := q.ns.StatAt(loc)
-	if err != nil {
-		q.fail(err)
+	loc, fi, ok := q.existing()
+	if !ok {
 		return
 	}
 	if loc.ReadOnly() && !q.instanceRoot(loc) {

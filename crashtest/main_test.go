@@ -17,8 +17,7 @@ package crashtest
 
 import (
 	"context"
-	"flag"
-	"fmt"
+	"github.com/davshare/davshare/internal/testbin"
 	"io"
 	"net/http"
 	"os"
@@ -33,7 +32,6 @@ import (
 )
 
 const (
-	buildTimeout = 5 * time.Minute
 	startTimeout = 20 * time.Second
 	cliTimeout   = 30 * time.Second
 )
@@ -41,41 +39,14 @@ const (
 var davshareBin string
 
 func TestMain(m *testing.M) {
-	flag.Parse()
-	os.Exit(runTests(m))
+	os.Exit(testbin.Main(m, "crashtest", &davshareBin))
 }
 
-func runTests(m *testing.M) int {
-	if testing.Short() {
-		return m.Run()
-	}
-	if f := flag.Lookup("test.run"); f != nil && f.Value.String() == "^$" {
-		return m.Run()
-	}
-	dir, err := os.MkdirTemp("", "davshare-crashtest-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "crashtest:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "davshare")
-	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/davshare/davshare/cmd/davshare").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "crashtest: go build ./cmd/davshare: %v\n%s", err, out)
-		return 1
-	}
-	davshareBin = bin
-	return m.Run()
-}
-
+// binary returns the path of the davshare binary, skipping the test in
+// -short mode.
 func binary(t testing.TB) string {
 	t.Helper()
-	if davshareBin == "" {
-		t.Skip("needs the davshare binary, not built in -short mode")
-	}
-	return davshareBin
+	return testbin.Binary(t, davshareBin)
 }
 
 // baseEnv is the environment without DAVSHARE_* variables.

@@ -15,8 +15,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"flag"
 	"fmt"
+	"github.com/davshare/davshare/internal/testbin"
 	"io"
 	"net"
 	"net/http"
@@ -34,7 +34,6 @@ import (
 // Bounds on every wait. The server's default shutdown grace is 15 s, so a
 // stop must be allowed a little longer than that.
 const (
-	buildTimeout   = 5 * time.Minute
 	startTimeout   = 30 * time.Second
 	stopTimeout    = 25 * time.Second
 	cliTimeout     = 30 * time.Second
@@ -48,54 +47,14 @@ const (
 var davshareBin string
 
 func TestMain(m *testing.M) {
-	flag.Parse()
-	os.Exit(runTests(m))
-}
-
-func runTests(m *testing.M) int {
-	if testing.Short() || !runsTests() {
-		return m.Run() // every test skips itself through binary()
-	}
-	dir, err := os.MkdirTemp("", "davshare-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "e2e:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "davshare")
-	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
-	defer cancel()
-	// go test puts its own GOROOT/bin first in PATH, so "go" is the
-	// toolchain running these tests. No -race: the binary is the product.
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/davshare/davshare/cmd/davshare")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: go build ./cmd/davshare: %v\n%s", err, out)
-		return 1
-	}
-	davshareBin = bin
-	return m.Run()
-}
-
-// runsTests reports whether this run may run tests at all: not for
-// "go test -list" nor for "-run '^$'" (benchmarks and fuzzing elsewhere).
-func runsTests() bool {
-	if f := flag.Lookup("test.list"); f != nil && f.Value.String() != "" {
-		return false
-	}
-	if f := flag.Lookup("test.run"); f != nil && f.Value.String() == "^$" {
-		return false
-	}
-	return true
+	os.Exit(testbin.Main(m, "e2e", &davshareBin))
 }
 
 // binary returns the path of the davshare binary, skipping the test in
 // -short mode.
 func binary(t testing.TB) string {
 	t.Helper()
-	if davshareBin == "" {
-		t.Skip("e2e tests need the davshare binary, not built in -short mode")
-	}
-	return davshareBin
+	return testbin.Binary(t, davshareBin)
 }
 
 // requireTool returns the path of an external program, or skips the test

@@ -26,6 +26,7 @@ import (
 	"crypto/sha256"
 	"flag"
 	"fmt"
+	"github.com/davshare/davshare/internal/testbin"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -85,7 +86,9 @@ func TestSoak(t *testing.T) {
 	d := loadDuration(t)
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "davshare")
-	run(t, "", "go", "build", "-o", bin, "github.com/davshare/davshare/cmd/davshare")
+	if err := testbin.Build(t.Context(), bin); err != nil {
+		t.Fatal(err)
+	}
 	data := filepath.Join(dir, "data")
 	for _, u := range users {
 		run(t, password(u)+"\n", bin, "user", "add", u, "--data", data, "--email", u+"@example.org", "--password-stdin")

@@ -1,0 +1,73 @@
+// Package testbin builds the davshare binary for the test packages that
+// drive it as a separate process (e2e, crashtest, soak): one place for the
+// build command and for when not to build.
+package testbin
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+const buildTimeout = 5 * time.Minute
+
+// Build compiles cmd/davshare to path. go test puts its own toolchain first
+// in PATH, so "go" is the one running the tests. No -race: the binary is
+// the product.
+func Build(ctx context.Context, path string) error {
+	ctx, cancel := context.WithTimeout(ctx, buildTimeout)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "go", "build", "-o", path, "github.com/davshare/davshare/cmd/davshare").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("go build ./cmd/davshare: %v\n%s", err, out)
+	}
+	return nil
+}
+
+// Main is a TestMain body: it builds the binary into a temporary directory,
+// points *bin at it, runs the tests and cleans up. It builds nothing in
+// -short mode, for -list, or for -run '^$' (fuzzing, benchmarks); *bin then
+// stays "" and Binary skips the tests that need it.
+func Main(m *testing.M, pkg string, bin *string) int {
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+	if testing.Short() || listing() {
+		return m.Run()
+	}
+	dir, err := os.MkdirTemp("", "davshare-"+pkg+"-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, pkg+":", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "davshare")
+	if err := Build(context.Background(), path); err != nil {
+		fmt.Fprintln(os.Stderr, pkg+":", err)
+		return 1
+	}
+	*bin = path
+	return m.Run()
+}
+
+func listing() bool {
+	if f := flag.Lookup("test.list"); f != nil && f.Value.String() != "" {
+		return true
+	}
+	f := flag.Lookup("test.run")
+	return f != nil && f.Value.String() == "^$"
+}
+
+// Binary returns bin, skipping the test when Main built none.
+func Binary(t testing.TB, bin string) string {
+	t.Helper()
+	if bin == "" {
+		t.Skip("needs the davshare binary, not built in -short mode")
+	}
+	return bin
+}

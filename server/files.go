@@ -50,7 +50,9 @@ func (s *Server) serveFiles(w http.ResponseWriter, r *http.Request, acct auth.Ac
 		q.lock()
 	case "UNLOCK":
 		q.unlock()
-	case http.MethodGet, http.MethodHead, http.MethodDelete, "MKCOL", "COPY", "MOVE":
+	case http.MethodGet, http.MethodHead:
+		q.get()
+	case http.MethodDelete, "MKCOL", "COPY", "MOVE":
 		q.delegate()
 	case http.MethodPost:
 		q.post()

@@ -43,7 +43,11 @@ func (fi *FileInfo) Name() string { return fi.name }
 // it because an atomic replace creates a new inode even when size and time
 // happen to match.
 func (fi *FileInfo) StrongETag() string {
-	b := make([]byte, 0, 48)
+	return string(fi.AppendStrongETag(make([]byte, 0, 48)))
+}
+
+// AppendStrongETag appends StrongETag without allocating.
+func (fi *FileInfo) AppendStrongETag(b []byte) []byte {
 	b = append(b, '"')
 	if ino, ok := inode(fi.FileInfo); ok {
 		b = strconv.AppendUint(b, ino, 16)
@@ -52,8 +56,7 @@ func (fi *FileInfo) StrongETag() string {
 	b = strconv.AppendInt(b, fi.ModTime().UnixNano(), 16)
 	b = append(b, '-')
 	b = strconv.AppendInt(b, fi.Size(), 16)
-	b = append(b, '"')
-	return string(b)
+	return append(b, '"')
 }
 
 // inode finds the inode number behind either kind of stat result we make.
@@ -63,6 +66,8 @@ func inode(fi os.FileInfo) (uint64, bool) {
 		return st.Ino, true
 	case *unix.Stat_t:
 		return st.Ino, true
+	case *member:
+		return st.ino, true
 	}
 	return 0, false
 }
@@ -144,32 +149,8 @@ func (ns *Namespace) List(ctx context.Context, loc Location, withProps bool, fn 
 		}
 		return fn(e)
 	}
-	if osDir, ok := dir.(*os.File); ok {
-		for {
-			names, err := osDir.Readdirnames(listBatch)
-			for _, child := range names {
-				if hidden(child) {
-					continue
-				}
-				fi, ierr := statAt(osDir, child)
-				if ierr != nil {
-					continue // vanished between readdir and lstat
-				}
-				if err := emit(fi); err != nil {
-					return err
-				}
-			}
-			if err == io.EOF || (err == nil && len(names) == 0) {
-				break
-			}
-			if err != nil {
-				return err
-			}
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-		}
-	} else {
+	osDir, ok := dir.(*os.File)
+	if !ok { // an in-memory tree (tests)
 		fis, err := dir.Readdir(-1)
 		if err != nil {
 			return err
@@ -179,6 +160,8 @@ func (ns *Namespace) List(ctx context.Context, loc Location, withProps bool, fn 
 				return err
 			}
 		}
+	} else if err := loc.Tree.listDir(ctx, osDir, emit); err != nil {
+		return err
 	}
 	for _, m := range mounts {
 		mloc, err := ns.Resolve(m.Path)

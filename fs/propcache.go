@@ -36,11 +36,13 @@ type propKey struct {
 const propCacheSize = 200_000
 
 func keyOf(fi os.FileInfo) (propKey, bool) {
-	st, ok := fi.Sys().(*unix.Stat_t)
-	if !ok {
-		return propKey{}, false
+	switch st := fi.Sys().(type) {
+	case *unix.Stat_t:
+		return propKey{int64(st.Ino), st.Ctim.Sec, st.Ctim.Nsec}, true
+	case *member:
+		return propKey{int64(st.ino), st.ctime / 1e9, st.ctime % 1e9}, true
 	}
-	return propKey{int64(st.Ino), st.Ctim.Sec, st.Ctim.Nsec}, true
+	return propKey{}, false
 }
 
 func (c *propCache) get(k propKey) ([]davxml.Property, bool) {

@@ -32,9 +32,22 @@ func (s *statInfo) ModTime() time.Time { return time.Unix(s.st.Mtim.Unix()) }
 func (s *statInfo) IsDir() bool        { return s.st.Mode&unix.S_IFMT == unix.S_IFDIR }
 func (s *statInfo) Sys() any           { return &s.st }
 
-func (s *statInfo) Mode() fs.FileMode {
-	m := fs.FileMode(s.st.Mode & 0o777)
-	switch s.st.Mode & unix.S_IFMT {
+func (s *statInfo) Mode() fs.FileMode { return fileMode(s.st.Mode) }
+
+// memberInfo is an os.FileInfo over a cached listing member (listcache.go).
+type memberInfo struct{ m *member }
+
+func (i memberInfo) Name() string       { return i.m.name }
+func (i memberInfo) Size() int64        { return i.m.size }
+func (i memberInfo) ModTime() time.Time { return time.Unix(0, i.m.mtime) }
+func (i memberInfo) IsDir() bool        { return i.m.mode&unix.S_IFMT == unix.S_IFDIR }
+func (i memberInfo) Mode() fs.FileMode  { return fileMode(i.m.mode) }
+func (i memberInfo) Sys() any           { return i.m }
+
+// fileMode converts st_mode.
+func fileMode(mode uint32) fs.FileMode {
+	m := fs.FileMode(mode & 0o777)
+	switch mode & unix.S_IFMT {
 	case unix.S_IFDIR:
 		m |= fs.ModeDir
 	case unix.S_IFLNK:

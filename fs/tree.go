@@ -31,8 +31,12 @@ type Tree struct {
 	usageAt   time.Time
 	usageBusy bool
 
+	// lists caches directory listings (listcache.go); nil: none.
+	lists *listCache
+
 	// base is the whole tree of which this one is a view (Tree.View); the
-	// view shares its property lock, property cache and usage.
+	// view shares its property lock, property cache, listing cache and
+	// usage.
 	base *Tree
 }
 
@@ -84,11 +88,42 @@ type Homes struct {
 	dir   string
 	mu    sync.Mutex
 	trees map[string]*Tree
+	lists *listCache // shared by every home; nil: listings are not cached
 }
 
-// NewHomes serves the homes below filesDir (DIR/files).
+// NewHomes serves the homes below filesDir (DIR/files). Listings are
+// cached (listcache.go) when the kernel offers inotify.
 func NewHomes(filesDir string) *Homes {
-	return &Homes{dir: filesDir, trees: map[string]*Tree{}}
+	h := &Homes{dir: filesDir, trees: map[string]*Tree{}}
+	if c, err := newListCache(); err == nil {
+		h.lists = c
+	}
+	return h
+}
+
+// CacheListings(false) turns the listing cache off, e.g. for a data
+// directory on a network file system, whose remote changes inotify cannot
+// see. There is no turning it back on.
+func (h *Homes) CacheListings(on bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !on && h.lists != nil {
+		h.lists.close()
+		h.lists = nil
+	}
+}
+
+// ListingStats reports the listing cache's hits, misses and listings
+// dropped by a change.
+func (h *Homes) ListingStats() (hits, misses, dropped uint64) {
+	h.mu.Lock()
+	c := h.lists
+	h.mu.Unlock()
+	if c == nil {
+		return 0, 0, 0
+	}
+	s := c.Stats()
+	return s.Hits, s.Misses, s.Dropped
 }
 
 // Tree returns the home of user, opening it on first use. The caller has
@@ -111,6 +146,7 @@ func (h *Homes) Tree(user string) (*Tree, error) {
 		return nil, err
 	}
 	t := NewTree(user, rfs, XattrProps{fs: rfs})
+	t.lists = h.lists
 	h.trees[user] = t
 	return t, nil
 }
@@ -124,6 +160,10 @@ func (h *Homes) Close() error {
 			r.Close()
 		}
 		delete(h.trees, name)
+	}
+	if h.lists != nil {
+		h.lists.close()
+		h.lists = nil
 	}
 	return nil
 }

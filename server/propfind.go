@@ -85,6 +85,8 @@ type propfinder struct {
 	dead    bool // dead properties are needed
 	quotas  map[*dsfs.Tree]dsfs.Quota
 	anyLock bool
+	missing []xml.Name // scratch of appendResponse
+	etag    []byte     // scratch of appendLive
 }
 
 func (q *request) propfind() {
@@ -114,10 +116,12 @@ func (q *request) propfind() {
 		self.Props, _ = q.ns.Props(loc)
 	}
 	ms := davxml.NewMultistatus(q.w)
-	ms.Response(davxml.Href(q.href(loc.Name, fi.IsDir())), p.propstats(self)...)
+	buf := p.appendResponse(make([]byte, 0, 1024), self)
+	ms.WriteRaw(buf)
 	if depth == 1 && fi.IsDir() {
 		err := q.ns.List(q.r.Context(), loc, p.dead, func(e dsfs.Entry) error {
-			return ms.Response(davxml.Href(q.href(e.Loc.Name, e.Info.IsDir())), p.propstats(e)...)
+			buf = p.appendResponse(buf[:0], e)
+			return ms.WriteRaw(buf)
 		})
 		if err != nil {
 			// The 207 is already on its way (pitfall B.9); all we can do
@@ -126,6 +130,101 @@ func (q *request) propfind() {
 		}
 	}
 	ms.Close("")
+}
+
+// appendResponse appends the DAV:response for e. A listing answers the
+// same few properties for thousands of members, so the ones clients name in
+// every listing are appended straight from the stat result (fastLive);
+// everything else goes through propstats and value.
+func (p *propfinder) appendResponse(b []byte, e dsfs.Entry) []byte {
+	b = append(b, "<D:response><D:href>"...)
+	if e.Loc.Name == "/" {
+		b = davxml.AppendHref(b, homeHref(p.q.user))
+	} else {
+		b = davxml.AppendHref(b, filesPrefix+p.q.user)
+		b = davxml.AppendHref(b, e.Loc.Name)
+		if e.Info.IsDir() {
+			b = append(b, '/')
+		}
+	}
+	b = append(b, "</D:href>"...)
+	if p.pf.AllProp || p.pf.PropName {
+		for _, ps := range p.propstats(e) {
+			b = davxml.AppendPropstatStart(b)
+			for _, pr := range ps.Props {
+				b = davxml.AppendProp(b, pr)
+			}
+			b = davxml.AppendPropstatEnd(b, ps.Status, ps.Error...)
+		}
+		return davxml.AppendResponseEnd(b)
+	}
+	open := len(b)
+	b = davxml.AppendPropstatStart(b)
+	found := false
+	p.missing = p.missing[:0]
+	for _, n := range p.pf.Props {
+		var ok bool
+		switch {
+		case isLive(n):
+			b, ok = p.appendLive(b, e, n)
+		default:
+			var d davxml.Property
+			if d, ok = findDead(e.Props, n); ok {
+				b = davxml.AppendProp(b, davxml.Prop(d))
+			}
+		}
+		if ok {
+			found = true
+		} else {
+			p.missing = append(p.missing, n)
+		}
+	}
+	if found {
+		b = davxml.AppendPropstatEnd(b, http.StatusOK)
+	} else {
+		b = b[:open] // no empty 200 propstat
+	}
+	if len(p.missing) > 0 {
+		b = davxml.AppendPropstatStart(b)
+		for _, n := range p.missing {
+			b = davxml.AppendProp(b, davxml.Prop{Name: n})
+		}
+		b = davxml.AppendPropstatEnd(b, http.StatusNotFound)
+	}
+	return davxml.AppendResponseEnd(b)
+}
+
+// appendLive appends the live property n of e, if it applies to e.
+func (p *propfinder) appendLive(b []byte, e dsfs.Entry, n xml.Name) ([]byte, bool) {
+	fi := e.Info
+	switch n.Local {
+	case "resourcetype":
+		if fi.IsDir() {
+			return append(b, "<D:resourcetype><D:collection/></D:resourcetype>"...), true
+		}
+		return append(b, "<D:resourcetype/>"...), true
+	case "getcontentlength":
+		if fi.IsDir() {
+			return b, false
+		}
+		b = davxml.AppendStart(b, n)
+		b = strconv.AppendInt(b, fi.Size(), 10)
+		return davxml.AppendEnd(b, n), true
+	case "getetag":
+		b = davxml.AppendStart(b, n)
+		p.etag = fi.AppendStrongETag(p.etag[:0])
+		b = davxml.AppendEscapedBytes(b, p.etag)
+		return davxml.AppendEnd(b, n), true
+	case "getlastmodified":
+		b = davxml.AppendStart(b, n)
+		b = fi.ModTime().UTC().AppendFormat(b, http.TimeFormat)
+		return davxml.AppendEnd(b, n), true
+	}
+	v, has := p.value(e, n.Local)
+	if !has {
+		return b, false
+	}
+	return davxml.AppendProp(b, davxml.Prop{Name: n, Inner: v}), true
 }
 
 // propstats answers the request for one resource.

@@ -162,7 +162,7 @@ func FuzzParsePropertyUpdate(f *testing.F) {
 				if err := wellFormed("<x>" + prop.Inner + "</x>"); err != nil {
 					t.Fatalf("value of %v is not embeddable (%v): %q", prop.Name, err, prop.Inner)
 				}
-				writeProp(bw, Prop(prop))
+				bw.Write(AppendProp(nil, Prop(prop)))
 			}
 			bw.WriteString("</D:prop></D:" + op + ">")
 		}

@@ -35,6 +35,7 @@ type Multistatus struct {
 	w       http.ResponseWriter
 	bw      *bufio.Writer
 	started bool
+	scratch []byte // one response, reused
 }
 
 // NewMultistatus returns a writer for a 207 response on w.
@@ -56,30 +57,110 @@ func (m *Multistatus) start() {
 // Response writes one DAV:response with propstats. href must already be
 // escaped with Href.
 func (m *Multistatus) Response(href string, pss ...Propstat) error {
-	m.start()
-	b := m.bw
-	b.WriteString("<D:response><D:href>")
-	b.WriteString(href)
-	b.WriteString("</D:href>")
+	b := AppendResponseStart(m.scratch[:0], href)
 	for _, ps := range pss {
-		b.WriteString("<D:propstat><D:prop>")
+		b = AppendPropstatStart(b)
 		for _, p := range ps.Props {
-			writeProp(b, p)
+			b = AppendProp(b, p)
 		}
-		b.WriteString("</D:prop><D:status>")
-		b.WriteString(StatusLine(ps.Status))
-		b.WriteString("</D:status>")
-		if len(ps.Error) > 0 {
-			b.WriteString("<D:error>")
-			for _, e := range ps.Error {
-				b.WriteString(e)
-			}
-			b.WriteString("</D:error>")
-		}
-		b.WriteString("</D:propstat>")
+		b = AppendPropstatEnd(b, ps.Status, ps.Error...)
 	}
-	_, err := b.WriteString("</D:response>")
+	b = AppendResponseEnd(b)
+	m.scratch = b
+	return m.WriteRaw(b)
+}
+
+// WriteRaw writes one DAV:response built with the Append functions below,
+// which callers use to encode large listings without allocating per
+// member.
+func (m *Multistatus) WriteRaw(response []byte) error {
+	m.start()
+	_, err := m.bw.Write(response)
 	return err
+}
+
+// AppendResponseStart opens a DAV:response for href (escaped with Href or
+// AppendHref).
+func AppendResponseStart(b []byte, href string) []byte {
+	b = append(b, "<D:response><D:href>"...)
+	b = append(b, href...)
+	return append(b, "</D:href>"...)
+}
+
+// AppendResponseEnd closes a DAV:response.
+func AppendResponseEnd(b []byte) []byte { return append(b, "</D:response>"...) }
+
+// AppendPropstatStart opens a DAV:propstat and its DAV:prop.
+func AppendPropstatStart(b []byte) []byte { return append(b, "<D:propstat><D:prop>"...) }
+
+// AppendPropstatEnd closes the DAV:prop with status and optional
+// precondition elements, and the DAV:propstat.
+func AppendPropstatEnd(b []byte, status int, conditions ...string) []byte {
+	b = append(b, "</D:prop><D:status>"...)
+	b = append(b, StatusLine(status)...)
+	b = append(b, "</D:status>"...)
+	if len(conditions) > 0 {
+		b = append(b, "<D:error>"...)
+		for _, e := range conditions {
+			b = append(b, e...)
+		}
+		b = append(b, "</D:error>"...)
+	}
+	return append(b, "</D:propstat>"...)
+}
+
+// AppendProp appends one property element.
+func AppendProp(b []byte, p Prop) []byte {
+	b = append(b, '<')
+	b = appendStartTag(b, p.Name)
+	if p.Lang != "" {
+		b = append(b, ` xml:lang="`...)
+		b = AppendEscaped(b, p.Lang)
+		b = append(b, '"')
+	}
+	if p.Inner == "" {
+		return append(b, "/>"...)
+	}
+	b = append(b, '>')
+	b = append(b, p.Inner...)
+	return AppendEnd(b, p.Name)
+}
+
+// AppendStart appends the start tag of a property whose content the
+// caller appends next; AppendEnd closes it.
+func AppendStart(b []byte, n xml.Name) []byte {
+	b = append(b, '<')
+	b = appendStartTag(b, n)
+	return append(b, '>')
+}
+
+// AppendEnd appends the end tag of n.
+func AppendEnd(b []byte, n xml.Name) []byte {
+	b = append(b, "</"...)
+	switch n.Space {
+	case NS:
+		b = append(b, "D:"...)
+	case "":
+	default:
+		b = append(b, "P:"...)
+	}
+	b = append(b, n.Local...)
+	return append(b, '>')
+}
+
+func appendStartTag(b []byte, n xml.Name) []byte {
+	switch n.Space {
+	case NS:
+		b = append(b, "D:"...)
+		return append(b, n.Local...)
+	case "":
+		return append(b, n.Local...)
+	}
+	b = append(b, "P:"...)
+	b = append(b, n.Local...)
+	b = append(b, ` xmlns:P="`...)
+	b = AppendEscaped(b, n.Space)
+	return append(b, '"')
 }
 
 // StatusResponse writes a DAV:response that carries only a status, as for a
@@ -103,48 +184,8 @@ func (m *Multistatus) Close(trailer string) error {
 	return m.bw.Flush()
 }
 
-func writeProp(b *bufio.Writer, p Prop) {
-	b.WriteString("<")
-	open := startTag(p.Name)
-	b.WriteString(open)
-	if p.Lang != "" {
-		b.WriteString(` xml:lang="`)
-		b.WriteString(Escape(p.Lang))
-		b.WriteString(`"`)
-	}
-	if p.Inner == "" {
-		b.WriteString("/>")
-		return
-	}
-	b.WriteString(">")
-	b.WriteString(p.Inner)
-	b.WriteString("</")
-	b.WriteString(endTag(p.Name))
-	b.WriteString(">")
-}
-
 // startTag is the element name plus any namespace declaration it needs.
-func startTag(n xml.Name) string {
-	switch n.Space {
-	case NS:
-		return "D:" + n.Local
-	case "":
-		return n.Local
-	default:
-		return `P:` + n.Local + ` xmlns:P="` + Escape(n.Space) + `"`
-	}
-}
-
-func endTag(n xml.Name) string {
-	switch n.Space {
-	case NS:
-		return "D:" + n.Local
-	case "":
-		return n.Local
-	default:
-		return "P:" + n.Local
-	}
-}
+func startTag(n xml.Name) string { return string(appendStartTag(nil, n)) }
 
 // Empty renders an empty element, e.g. Empty(NS, "collection") = <D:collection/>.
 func Empty(space, local string) string {
@@ -154,7 +195,7 @@ func Empty(space, local string) string {
 // Element renders <name>inner</name>; inner is trusted XML.
 func Element(space, local, inner string) string {
 	n := xml.Name{Space: space, Local: local}
-	return "<" + startTag(n) + ">" + inner + "</" + endTag(n) + ">"
+	return string(AppendEnd(append(AppendStart(nil, n), inner...), n))
 }
 
 // HrefElement renders <D:href> around an escaped path.
@@ -172,6 +213,63 @@ func StatusLine(code int) string {
 func Href(p string) string {
 	u := url.URL{Path: p}
 	return Escape(u.EscapedPath())
+}
+
+// AppendHref appends Href(p) without allocating when p needs no escaping,
+// as most file names do.
+func AppendHref(b []byte, p string) []byte {
+	for i := 0; i < len(p); i++ {
+		if !plainPathByte[p[i]] {
+			return append(b, Href(p)...)
+		}
+	}
+	return append(b, p...)
+}
+
+// plainPathByte marks the bytes that Href leaves as they are whatever
+// surrounds them: RFC 3986 unreserved characters and "/".
+var plainPathByte = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for _, c := range "-._~/" {
+		t[c] = true
+	}
+	return t
+}()
+
+// AppendEscapedBytes appends Escape(string(s)) without allocating.
+func AppendEscapedBytes(b, s []byte) []byte {
+	for _, c := range s {
+		switch c {
+		case '&':
+			b = append(b, "&amp;"...)
+		case '<':
+			b = append(b, "&lt;"...)
+		case '>':
+			b = append(b, "&gt;"...)
+		case '"':
+			b = append(b, "&quot;"...)
+		case '\'':
+			b = append(b, "&#39;"...)
+		case '\r':
+			b = append(b, "&#xD;"...)
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+// AppendEscaped appends Escape(s).
+func AppendEscaped(b []byte, s string) []byte {
+	if !strings.ContainsAny(s, "&<>\"'\r") {
+		return append(b, s...)
+	}
+	return append(b, escaper.Replace(s)...)
 }
 
 var escaper = strings.NewReplacer(

@@ -15,6 +15,7 @@ type Config struct {
 	TLS           TLS           `toml:"tls"`
 	Sharing       Sharing       `toml:"sharing"`
 	Notifications Notifications `toml:"notifications"`
+	Files         Files         `toml:"files"`
 	Limits        Limits        `toml:"limits"`
 	Log           Log           `toml:"log"`
 	Auth          Auth          `toml:"auth"`
@@ -52,6 +53,15 @@ type Notifications struct {
 	// StrictAccept refuses an invite reply that does not match a pending
 	// invitation exactly.
 	StrictAccept bool `toml:"strict_accept"`
+}
+
+// Files configures how the homes on disk are served.
+type Files struct {
+	// CacheListings keeps directory listings in memory behind inotify
+	// watches (fs/listcache.go). Turn it off when the data directory is
+	// on a network file system: inotify does not see changes made on
+	// other hosts.
+	CacheListings bool `toml:"cache_listings"`
 }
 
 // Limits bounds what one request or the server may cost.
@@ -136,6 +146,7 @@ func Default() Config {
 			ShareesSeeSharees: true,
 		},
 		Notifications: Notifications{StrictAccept: true},
+		Files:         Files{CacheListings: true},
 		Limits: Limits{
 			XMLBodyBytes:      1 << 20,
 			LockMaxTimeout:    Duration(time.Hour),

@@ -66,6 +66,7 @@ func TestDefault(t *testing.T) {
 		{"sharing.instant_folder", c.Sharing.InstantFolder, "Shared"},
 		{"sharing.sharees_see_sharees", c.Sharing.ShareesSeeSharees, true},
 		{"notifications.strict_accept", c.Notifications.StrictAccept, true},
+		{"files.cache_listings", c.Files.CacheListings, true},
 		{"limits.xml_body_bytes", c.Limits.XMLBodyBytes, int64(1 << 20)},
 		{"limits.lock_max_timeout", time.Duration(c.Limits.LockMaxTimeout), time.Hour},
 		{"limits.shutdown_timeout", time.Duration(c.Limits.ShutdownTimeout), 15 * time.Second},
@@ -127,6 +128,8 @@ instant_folder = "From others"
 sharees_see_sharees = false
 [notifications]
 strict_accept = false
+[files]
+cache_listings = false
 [limits]
 xml_body_bytes = 4096
 lock_max_timeout = "10m"
@@ -316,6 +319,7 @@ func TestEveryFieldHasAVariable(t *testing.T) {
 		"DAVSHARE_AUTH_MAX_USER_FAILURES": "0", "DAVSHARE_AUTH_MAX_ADDRESS_FAILURES": "0",
 		"DAVSHARE_AUTH_FAILURE_WINDOW": "1s", "DAVSHARE_AUTH_TRUST_FORWARDED_FOR": "true",
 		"DAVSHARE_METRICS_LISTEN": "127.0.0.1:9", "DAVSHARE_METRICS_ON_MAIN": "true",
+		"DAVSHARE_FILES_CACHE_LISTINGS": "false",
 	}
 	var seen []string
 	for _, f := range fields() {

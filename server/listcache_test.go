@@ -169,3 +169,22 @@ func wantAbsent(t *testing.T, ms multistatus, href string) {
 		}
 	}
 }
+
+// TestListingCacheOff: with files.cache_listings = false every listing is
+// read from disk.
+func TestListingCacheOff(t *testing.T) {
+	e := newEnv(t)
+	e.homes.CacheListings(false)
+	home := filepath.Join(e.data, "files", "alice")
+	mustDo(t, os.MkdirAll(filepath.Join(home, "d"), 0o755))
+	for i := range 3 {
+		mustWrite(t, filepath.Join(home, "d", fmt.Sprintf("f%d", i)), "x")
+		_, body := e.expect(http.StatusMultiStatus, "PROPFIND", "/dav/files/alice/d/", "alice", propfindBody("getcontentlength"), "Depth", "1")
+		if n := len(parseMultistatus(t, body).Responses); n != i+2 {
+			t.Fatalf("listing %d: %d responses, want %d", i, n, i+2)
+		}
+	}
+	if hits, misses, _ := e.homes.ListingStats(); hits+misses != 0 {
+		t.Fatalf("the cache was consulted: %d hits, %d misses", hits, misses)
+	}
+}

@@ -68,6 +68,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	defer notes.Close()
 	homes := dsfs.NewHomes(filepath.Join(cfg.Data, "files"))
 	defer homes.Close()
+	if !cfg.Files.CacheListings {
+		homes.CacheListings(false)
+	}
 	shares, err := sharing.Open(context.Background(), sharing.Options{
 		Trees:         homes,
 		Accounts:      accounts,

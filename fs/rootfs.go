@@ -35,6 +35,9 @@ type RootFs struct {
 	borrowed bool
 	// lazy is set on a view until its root is opened, at first use.
 	lazy *lazyRoot
+	// dir is the root directory for openat2 (beneath.go); nil where the
+	// kernel lacks it. Borrowed with root.
+	dir *os.File
 }
 
 type lazyRoot struct {
@@ -52,7 +55,7 @@ func OpenRootFs(dir string) (*RootFs, error) {
 		return nil, err
 	}
 	_, err = r.Stat("..")
-	return &RootFs{root: r, escape: errors.Unwrap(err)}, nil
+	return &RootFs{root: r, escape: errors.Unwrap(err), dir: openBeneathDir(r)}, nil
 }
 
 // Sub returns a view of the subtree at dir (a clean tree path), opened at
@@ -79,7 +82,7 @@ func (r *RootFs) Sub(dir string) *RootFs {
 		case !fi.IsDir():
 			// Nothing lies below a file: r, restricted to the one name,
 			// confines it.
-			v.root, v.prefix, v.only, v.borrowed = root, r.prefix, dir, true
+			v.root, v.prefix, v.only, v.borrowed, v.dir = root, r.prefix, dir, true, r.dir
 			return nil
 		}
 		sub, err := root.OpenRoot(r.rel(dir))
@@ -92,7 +95,7 @@ func (r *RootFs) Sub(dir string) *RootFs {
 			sub.Close()
 			return notExist("open", dir)
 		}
-		v.root = sub
+		v.root = sub // no fast path (dir): most names in a share are short
 		if dir != "/" {
 			v.prefix = dir
 		}
@@ -119,6 +122,9 @@ func (r *RootFs) Close() error {
 		if r.root == nil || r.borrowed {
 			return nil
 		}
+	}
+	if r.dir != nil {
+		r.dir.Close()
 	}
 	return r.root.Close()
 }
@@ -174,6 +180,9 @@ func (r *RootFs) Mkdir(name string, perm os.FileMode) error {
 	root, rn, err := r.at("mkdir", name)
 	if err != nil {
 		return err
+	}
+	if ok, err := r.mkdirBeneath(name, rn, perm); ok {
+		return r.confine("mkdir", name, err)
 	}
 	return r.confine("mkdir", name, root.Mkdir(rn, perm))
 }
@@ -236,6 +245,9 @@ func (r *RootFs) RemoveAll(name string) error {
 	if rn == "." {
 		return os.ErrPermission
 	}
+	if ok, err := r.removeAllBeneath(name, rn); ok {
+		return r.confine("remove", name, err)
+	}
 	return r.confine("remove", name, root.RemoveAll(rn))
 }
 
@@ -244,13 +256,20 @@ func (r *RootFs) Rename(oldname, newname string) error {
 	if err != nil {
 		return err
 	}
-	return r.confine("rename", oldname, root.Rename(from, r.rel(newname)))
+	to := r.rel(newname)
+	if ok, err := r.renameBeneath(oldname, newname, from, to); ok {
+		return r.confine("rename", oldname, err)
+	}
+	return r.confine("rename", oldname, root.Rename(from, to))
 }
 
 func (r *RootFs) Stat(name string) (os.FileInfo, error) {
 	root, rn, err := r.at("stat", name)
 	if err != nil {
 		return nil, err
+	}
+	if fi, ok, err := r.statBeneath(name, rn); ok {
+		return fi, err
 	}
 	fi, err := root.Stat(rn)
 	if err != nil {

@@ -1,0 +1,195 @@
+package fs
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// Why openat2: os.Root resolves a name one component at a time, an openat
+// and a close per directory on the way, so a stat of "a/b/c" costs five
+// system calls and a rename twice that. openat2 has the kernel resolve the
+// whole name in one call, and the operation then runs on the descriptor it
+// returns; on the small requests (MOVE, PUT, MKCOL, DELETE) that halves the
+// system calls.
+//
+// The fast path takes only names without symbolic links: RESOLVE_NO_SYMLINKS
+// makes the kernel answer ELOOP at the first link, and the name then goes
+// through os.Root as before. So every name with a link keeps os.Root's
+// rules to the letter (which links stay inside, its limit of 8 links where
+// the kernel allows 40), and a name without one cannot leave the root
+// (RESOLVE_BENEATH refuses ".." above it too). Where openat2 is missing
+// (Linux before 5.6, some seccomp sandboxes) os.Root does all the work.
+
+// beneathResolve is how every fast-path name is resolved.
+const beneathResolve = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS
+
+// openBeneathDir opens the directory of root for openat2, or returns nil
+// when the kernel cannot do it; the caller then uses os.Root alone.
+func openBeneathDir(root *os.Root) *os.File {
+	d, err := root.Open(".")
+	if err != nil {
+		return nil
+	}
+	fd, err := unix.Openat2(int(d.Fd()), ".", &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: beneathResolve})
+	if err != nil {
+		d.Close()
+		return nil
+	}
+	unix.Close(fd)
+	return d
+}
+
+// deep reports whether rel has three or more elements: a name os.Root
+// resolves in more system calls than openat2 (2d-1 for d elements, against
+// 3 for a stat or 2 around a parent).
+func deep(rel string) bool { return strings.Count(rel, "/") >= 2 }
+
+// beneath opens rel (a name from rel()) with openat2 and runs fn on the
+// descriptor. handled is false when the fast path cannot answer and os.Root
+// must: no openat2, a closed root, a link or anything unusual on the way.
+func (r *RootFs) beneath(op, name, rel string, flags int, fn func(fd int) error) (handled bool, err error) {
+	if _, err := r.get(); err != nil || r.dir == nil {
+		return false, nil
+	}
+	conn, err := r.dir.SyscallConn()
+	if err != nil {
+		return false, nil
+	}
+	fd := -1
+	var oerr error
+	how := unix.OpenHow{Flags: uint64(flags | unix.O_CLOEXEC), Resolve: beneathResolve}
+	if err := conn.Control(func(root uintptr) {
+		for {
+			fd, oerr = unix.Openat2(int(root), rel, &how)
+			if oerr != unix.EINTR {
+				return
+			}
+		}
+	}); err != nil {
+		return false, nil
+	}
+	switch {
+	case oerr == nil:
+	case oerr == unix.ENOENT || oerr == unix.ENOTDIR || oerr == unix.EACCES:
+		return true, r.confine(op, name, &fs.PathError{Op: op, Path: name, Err: oerr})
+	default:
+		// A link on the way (ELOOP), an escape (EXDEV), a name longer
+		// than PATH_MAX, EAGAIN, ENOSYS: os.Root's answer, exactly.
+		return false, nil
+	}
+	defer unix.Close(fd)
+	return true, fn(fd)
+}
+
+// inParent runs fn on the directory holding rel and rel's last element.
+// Names whose last element is "." or ".." (the root, an escape) are left
+// to os.Root.
+func (r *RootFs) inParent(op, name, rel string, fn func(dir int, base string) error) (handled bool, err error) {
+	dir, base := path.Split(rel)
+	if base == "." || base == ".." || !deep(rel) {
+		return false, nil
+	}
+	if dir == "" {
+		dir = "."
+	}
+	return r.beneath(op, name, dir, unix.O_PATH|unix.O_DIRECTORY, func(fd int) error { return fn(fd, base) })
+}
+
+// statBeneath is Stat through openat2; a link as the last element, which
+// Stat follows, is os.Root's to resolve.
+func (r *RootFs) statBeneath(name, rel string) (os.FileInfo, bool, error) {
+	if !deep(rel) {
+		return nil, false, nil
+	}
+	var fi os.FileInfo
+	ok, err := r.beneath("stat", name, rel, unix.O_PATH, func(fd int) error {
+		si := &statInfo{name: path.Base(rel)}
+		if err := unix.Fstat(fd, &si.st); err != nil {
+			return &fs.PathError{Op: "stat", Path: name, Err: err}
+		}
+		fi = si
+		return nil
+	})
+	return fi, ok, err
+}
+
+// renameBeneath is Rename through openat2, with os.Root's rule that a
+// directory is never replaced by another entry (EEXIST), as rename(2)
+// would for an empty one.
+func (r *RootFs) renameBeneath(oldname, newname, from, to string) (bool, error) {
+	ok, err := r.inParent("rename", oldname, from, func(odir int, obase string) error {
+		ok, err := r.inParent("rename", newname, to, func(ndir int, nbase string) error {
+			var nst, ost unix.Stat_t
+			if unix.Fstatat(ndir, nbase, &nst, unix.AT_SYMLINK_NOFOLLOW) == nil && nst.Mode&unix.S_IFMT == unix.S_IFDIR {
+				if err := unix.Fstatat(odir, obase, &ost, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+					return &os.LinkError{Op: "renameat", Old: oldname, New: newname, Err: err}
+				}
+				if nbase == obase || nst.Dev != ost.Dev || nst.Ino != ost.Ino {
+					return &os.LinkError{Op: "renameat", Old: oldname, New: newname, Err: syscall.EEXIST}
+				}
+			}
+			if err := unix.Renameat(odir, obase, ndir, nbase); err != nil {
+				return &os.LinkError{Op: "renameat", Old: oldname, New: newname, Err: err}
+			}
+			return nil
+		})
+		if !ok {
+			return errSlowPath
+		}
+		return err
+	})
+	if err == errSlowPath {
+		return false, nil
+	}
+	return ok, err
+}
+
+// errSlowPath tells a caller of inParent that a nested step was not
+// handled; nothing was changed.
+var errSlowPath = errors.New("fs: resolve through os.Root")
+
+// mkdirBeneath is Mkdir through openat2 for plain permission bits.
+func (r *RootFs) mkdirBeneath(name, rel string, perm os.FileMode) (bool, error) {
+	if perm&^os.ModePerm != 0 {
+		return false, nil
+	}
+	return r.inParent("mkdir", name, rel, func(dir int, base string) error {
+		if err := unix.Mkdirat(dir, base, uint32(perm)); err != nil {
+			return &fs.PathError{Op: "mkdirat", Path: name, Err: err}
+		}
+		return nil
+	})
+}
+
+// removeAllBeneath removes a file, a link or an empty directory through
+// openat2; anything bigger is left to os.Root's RemoveAll (handled false).
+// A missing name is no error, as for RemoveAll.
+func (r *RootFs) removeAllBeneath(name, rel string) (bool, error) {
+	ok, err := r.inParent("remove", name, rel, func(dir int, base string) error {
+		err := unix.Unlinkat(dir, base, 0)
+		if err == unix.EISDIR || err == unix.EPERM {
+			if e := unix.Unlinkat(dir, base, unix.AT_REMOVEDIR); e != unix.ENOTDIR {
+				err = e
+			}
+		}
+		switch err {
+		case nil, unix.ENOENT:
+			return nil
+		case unix.ENOTEMPTY, unix.EEXIST:
+			return errSlowPath
+		}
+		return &fs.PathError{Op: "RemoveAll", Path: name, Err: err}
+	})
+	if err == errSlowPath || (ok && errors.Is(err, fs.ErrNotExist)) {
+		// A directory with members, or a parent that does not resolve:
+		// os.Root says what happens.
+		return false, nil
+	}
+	return ok, err
+}

@@ -191,3 +191,18 @@ func TestShareSpecialFile(t *testing.T) {
 	}
 	e.share(403, "/dav/files/alice/pipe", "alice", sharee("/dav/principals/bob/", "read"))
 }
+
+// TestShareSymlink: a link in a home (to a folder of the same home) is not
+// shareable: the sharee's view is confined to the original and would find
+// nothing behind it. The folder itself is.
+func TestShareSymlink(t *testing.T) {
+	e := newShareEnv(t, sharing.ModeInvite)
+	if err := os.Mkdir(e.disk("alice", "/Real"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("Real", e.disk("alice", "/Link")); err != nil {
+		t.Fatal(err)
+	}
+	e.share(403, "/dav/files/alice/Link", "alice", sharee("/dav/principals/bob/", "read"))
+	e.share(204, "/dav/files/alice/Real", "alice", sharee("/dav/principals/bob/", "read"))
+}

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"mime"
 	"net/url"
+	"os"
 	"path"
 	"strings"
 
 	"github.com/davshare/davshare/auth"
 	dsfs "github.com/davshare/davshare/fs"
 	"github.com/davshare/davshare/notify"
+	"github.com/spf13/afero"
 )
 
 // outbox collects the notifications of one mutation; they are sent after
@@ -269,12 +271,15 @@ func (m *Manager) Share(ctx context.Context, caller string, loc dsfs.Location, b
 	if loc.Path == "/" || reservedName(loc.Path) {
 		return ErrNotShareable
 	}
-	fi, err := loc.Tree.Fs.Stat(loc.Path)
+	fi, err := lstat(loc.Tree.Fs, loc.Path)
 	if err != nil {
 		return err
 	}
 	if !fi.IsDir() && !fi.Mode().IsRegular() {
-		return ErrNotShareable // devices, FIFOs and sockets a shell left behind
+		// Devices, FIFOs and sockets a shell left behind; and links: a
+		// share's view is confined to the original, so a sharee would find
+		// nothing behind one.
+		return ErrNotShareable
 	}
 	reqs, err := ParseShareResource(body)
 	if err != nil {
@@ -630,4 +635,13 @@ func (m *Manager) AccountsChanged(ev auth.Event) {
 		m.mu.Unlock()
 		out.send(context.Background(), m)
 	}()
+}
+
+// lstat does not follow a final link where the file system can tell.
+func lstat(fsys afero.Fs, name string) (os.FileInfo, error) {
+	if l, ok := fsys.(afero.Lstater); ok {
+		fi, _, err := l.LstatIfPossible(name)
+		return fi, err
+	}
+	return fsys.Stat(name)
 }

@@ -54,14 +54,25 @@ func deep(rel string) bool { return strings.Count(rel, "/") >= 2 }
 // descriptor. handled is false when the fast path cannot answer and os.Root
 // must: no openat2, a closed root, a link or anything unusual on the way.
 func (r *RootFs) beneath(op, name, rel string, flags int, fn func(fd int) error) (handled bool, err error) {
+	fd, handled, err := r.openat2(op, name, rel, flags)
+	if !handled || err != nil {
+		return handled, err
+	}
+	defer unix.Close(fd)
+	return true, fn(fd)
+}
+
+// openat2 is beneath's open: the descriptor, which the caller closes, or
+// handled false for os.Root to answer.
+func (r *RootFs) openat2(op, name, rel string, flags int) (fd int, handled bool, err error) {
 	if _, err := r.get(); err != nil || r.dir == nil {
-		return false, nil
+		return -1, false, nil
 	}
 	conn, err := r.dir.SyscallConn()
 	if err != nil {
-		return false, nil
+		return -1, false, nil
 	}
-	fd := -1
+	fd = -1
 	var oerr error
 	how := unix.OpenHow{Flags: uint64(flags | unix.O_CLOEXEC), Resolve: beneathResolve}
 	if err := conn.Control(func(root uintptr) {
@@ -72,19 +83,32 @@ func (r *RootFs) beneath(op, name, rel string, flags int, fn func(fd int) error)
 			}
 		}
 	}); err != nil {
-		return false, nil
+		return -1, false, nil
 	}
 	switch {
 	case oerr == nil:
+		return fd, true, nil
 	case oerr == unix.ENOENT || oerr == unix.ENOTDIR || oerr == unix.EACCES:
-		return true, r.confine(op, name, &fs.PathError{Op: op, Path: name, Err: oerr})
-	default:
-		// A link on the way (ELOOP), an escape (EXDEV), a name longer
-		// than PATH_MAX, EAGAIN, ENOSYS: os.Root's answer, exactly.
-		return false, nil
+		return -1, true, r.confine(op, name, &fs.PathError{Op: op, Path: name, Err: oerr})
 	}
-	defer unix.Close(fd)
-	return true, fn(fd)
+	// A link on the way (ELOOP), an escape (EXDEV), a name longer than
+	// PATH_MAX, EAGAIN, ENOSYS: os.Root's answer, exactly.
+	return -1, false, nil
+}
+
+// openBeneath opens rel for reading (flag is O_RDONLY, perhaps with
+// O_NONBLOCK) through openat2. Unlike the operations above it pays at any
+// depth: os.Root's open also registers the file with the poller (two
+// fcntl, a failing epoll_ctl, two more fcntl), so a GET of "bench/f"
+// costs about nine system calls that way and two (openat2, os.NewFile's
+// fcntl) this way.
+func (r *RootFs) openBeneath(name, rel string, flag int) (*os.File, bool, error) {
+	fd, handled, err := r.openat2("open", name, rel, flag)
+	if !handled || err != nil {
+		return nil, handled, err
+	}
+	// Named as os.Root names what it opens.
+	return os.NewFile(uintptr(fd), strings.TrimSuffix(r.root.Name(), "/")+"/"+rel), true, nil
 }
 
 // inParent runs fn on the directory holding rel and rel's last element.

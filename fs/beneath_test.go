@@ -3,6 +3,7 @@ package fs
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -64,6 +65,37 @@ func TestBeneathMatchesRoot(t *testing.T) {
 			return describe(fi), nil
 		}}
 	}
+	// open reads what it opened: content, or the listing of a directory.
+	content := func(f *os.File) (string, error) {
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			return "", err
+		}
+		if fi.IsDir() {
+			names, err := f.Readdirnames(-1)
+			sort.Strings(names)
+			return describe(fi) + " " + strings.Join(names, ","), err
+		}
+		b, err := io.ReadAll(f)
+		return describe(fi) + " " + string(b), err
+	}
+	open := func(name string) op {
+		return op{"open " + name, true, func(r *RootFs) (string, bool, error) {
+			f, ok, err := r.openBeneath(name, r.rel(name), os.O_RDONLY)
+			if !ok || err != nil {
+				return "", ok, err
+			}
+			s, err := content(f)
+			return s, true, err
+		}, func(r *RootFs) (string, error) {
+			f, err := r.Open(name)
+			if err != nil {
+				return "", err
+			}
+			return content(f.(*os.File))
+		}}
+	}
 	rename := func(from, to string) op {
 		return op{"rename " + from + " " + to, false, func(r *RootFs) (string, bool, error) {
 			ok, err := r.renameBeneath(from, to, r.rel(from), r.rel(to))
@@ -98,6 +130,18 @@ func TestBeneathMatchesRoot(t *testing.T) {
 		{stat("/d/out/secret"), false},
 		{stat("/d/up/x/y"), false},
 		{stat("/d/a/loop"), false},
+		{open("/d/a/b/f.txt"), true},
+		{open("/d/top.txt"), true}, // shallow too: os.Root's open costs more
+		{open("/d/a"), true},
+		{open("/"), true},
+		{open("/d/a/missing"), true},
+		{open("/d/top.txt/x"), true},
+		{open("/d/in/g.txt"), false}, // a link inside: os.Root follows it
+		{open("/d/a/infile"), false},
+		{open("/d/out/secret"), false}, // links out: os.Root refuses
+		{open("/d/up/x/y"), false},
+		{open("/d/a/loop"), false},
+		{open("/" + strings.Repeat("n/", 2100) + "x"), false}, // past PATH_MAX
 		{rename("/d/a/b/f.txt", "/d/a/b/h.txt"), true},
 		{rename("/d/a/g.txt", "/d/a/b/g.txt"), true},
 		{rename("/d/a/b/f.txt", "/d/missing/f.txt"), true},

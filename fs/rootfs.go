@@ -196,13 +196,9 @@ func (r *RootFs) MkdirAll(name string, perm os.FileMode) error {
 }
 
 func (r *RootFs) Open(name string) (afero.File, error) {
-	root, rn, err := r.at("open", name)
+	f, err := r.openFile(name, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
-	}
-	f, err := root.Open(rn)
-	if err != nil {
-		return nil, r.confine("open", name, err)
 	}
 	return f, nil
 }
@@ -221,6 +217,11 @@ func (r *RootFs) openFile(name string, flag int, perm os.FileMode) (*os.File, er
 	root, rn, err := r.at("open", name)
 	if err != nil {
 		return nil, err
+	}
+	if flag&^syscall.O_NONBLOCK == os.O_RDONLY {
+		if f, ok, err := r.openBeneath(name, rn, flag); ok {
+			return f, err
+		}
 	}
 	f, err := root.OpenFile(rn, flag, perm)
 	if err != nil {

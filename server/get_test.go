@@ -23,12 +23,14 @@ func TestGet(t *testing.T) {
 	// says application/octet-stream, and GET must say the same.
 	e.expect(201, "PUT", "/dav/files/alice/docs/page", "alice", "<html><body>hi</body></html>")
 	e.expect(201, "PUT", "/dav/files/alice/secret.txt", "alice", "alice's secret")
+	e.expect(201, "PUT", "/dav/files/bob/secret.txt", "bob", "bob's secret")
 	if err := os.WriteFile(e.disk("alice", "/docs/.davshare-tmp-0123"), []byte("partial upload"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	links := map[string]string{
 		"up":     "../secret.txt", // inside alice's home, outside the share
 		"etc":    "/etc/passwd",
+		"bob":    "../../bob/secret.txt", // out of alice's home, into bob's
 		"inside": "report.txt",
 	}
 	for name, target := range links {
@@ -92,6 +94,7 @@ func TestGet(t *testing.T) {
 				{"link to elsewhere in the owner's home", "GET", tgt.dir + "up", nil, tgt.upStatus, tgt.upBody, nil},
 				{"link out of the tree", "GET", tgt.dir + "etc", nil, 404, "", nil},
 				{"link out of the tree, HEAD", "HEAD", tgt.dir + "etc", nil, 404, "", nil},
+				{"relative link out of the tree", "GET", tgt.dir + "bob", nil, 404, "", nil},
 				{"missing", "GET", tgt.dir + "nothing.txt", nil, 404, "", nil},
 				{"below a file", "GET", file + "/x", nil, 404, "", nil},
 				{"our temporary file", "GET", tgt.dir + ".davshare-tmp-0123", nil, 404, "", nil},

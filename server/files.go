@@ -52,8 +52,10 @@ func (s *Server) serveFiles(w http.ResponseWriter, r *http.Request, acct auth.Ac
 		q.unlock()
 	case http.MethodGet, http.MethodHead:
 		q.get()
-	case http.MethodDelete, "MKCOL", "COPY", "MOVE":
+	case http.MethodDelete, "MKCOL", "COPY":
 		q.delegate()
+	case "MOVE":
+		q.move()
 	case http.MethodPost:
 		q.post()
 	case "REPORT":
@@ -192,64 +194,25 @@ func (q *request) parentWrite(loc dsfs.Location) (lock.Write, bool) {
 	return writeAt(parent, lock.Zero), true
 }
 
-// delegate runs x/net/webdav for GET, HEAD, DELETE, MKCOL, COPY and MOVE
-// after our authorization, precondition and lock checks.
+// delegate runs x/net/webdav for GET, HEAD, DELETE, MKCOL and COPY after
+// our authorization, precondition and lock checks.
 func (q *request) delegate() {
 	r := q.r
-	src, err := q.ns.Resolve(q.name)
-	if err != nil {
-		q.fail(err)
-		return
-	}
-	var dst dsfs.Location
-	switch r.Method {
-	case http.MethodGet, http.MethodHead:
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		q.serveWebdav(r, func(int) {})
 		return
-	case http.MethodDelete, "MKCOL":
-		if src.ReadOnly() && !(r.Method == http.MethodDelete && src.MountRoot()) {
-			q.fail(&fs.PathError{Op: r.Method, Path: q.name, Err: dsfs.ErrReadOnly})
-			return
-		}
-	case "COPY", "MOVE":
-		var ok bool
-		if dst, ok = q.destination(src); !ok {
-			return
-		}
 	}
-	fi := q.stat(src)
-	if err := checkPreconditions(r, fi); err != nil {
-		q.fail(err)
+	w, ok := q.checkedWrite()
+	if !ok {
 		return
 	}
-	if fi == nil && r.Method == "MOVE" {
-		// x/net/webdav answers a failed rename with 403, and would rename
-		// a link that leads out of the tree although Stat hides it.
-		q.fail(&fs.PathError{Op: r.Method, Path: q.name, Err: fs.ErrNotExist})
-		return
-	}
-	if fi != nil {
-		if err := overwritable(r.Method, src, dst); err != nil {
-			q.fail(err)
-			return
-		}
-	}
-	writes := q.writesFor(src, dst, fi)
-	if err := q.checkWrite(src, writes...); err != nil {
-		q.fail(err)
-		return
-	}
-	if r.Method == "MOVE" && r.Header.Get("Overwrite") == "" {
-		// x/net/webdav reads a missing Overwrite as F for MOVE, unlike
-		// COPY and RFC 4918 §10.6 (pitfall E.22).
-		r.Header.Set("Overwrite", "T")
-	}
+	src, dst, fi := w.src, w.dst, w.fi
 	q.serveWebdav(r, func(status int) {
 		if status >= 300 {
 			return
 		}
 		switch r.Method {
-		case http.MethodDelete, "MOVE":
+		case http.MethodDelete:
 			q.s.Locks.RemoveTree(src.LockName())
 		case "COPY":
 			if fi != nil && fi.IsDir() {
@@ -261,6 +224,60 @@ func (q *request) delegate() {
 			}
 		}
 	})
+}
+
+// write is a DELETE, MKCOL, COPY or MOVE that passed checkedWrite.
+type write struct {
+	src, dst dsfs.Location
+	fi, dfi  *dsfs.FileInfo // source and destination as they were; nil: none
+}
+
+// checkedWrite is the preamble of DELETE, MKCOL, COPY and MOVE: who may
+// write where, the Destination, the HTTP preconditions and the lock check,
+// answering a refusal itself.
+func (q *request) checkedWrite() (write, bool) {
+	r := q.r
+	var w write
+	var err error
+	if w.src, err = q.ns.Resolve(q.name); err != nil {
+		q.fail(err)
+		return w, false
+	}
+	switch r.Method {
+	case http.MethodDelete, "MKCOL":
+		if w.src.ReadOnly() && !(r.Method == http.MethodDelete && w.src.MountRoot()) {
+			q.fail(&fs.PathError{Op: r.Method, Path: q.name, Err: dsfs.ErrReadOnly})
+			return w, false
+		}
+	case "COPY", "MOVE":
+		var ok bool
+		if w.dst, ok = q.destination(w.src); !ok {
+			return w, false
+		}
+		w.dfi = q.stat(w.dst)
+	}
+	w.fi = q.stat(w.src)
+	if err := checkPreconditions(r, w.fi); err != nil {
+		q.fail(err)
+		return w, false
+	}
+	if w.fi == nil && r.Method == "MOVE" {
+		// x/net/webdav answered a failed rename with 403, and would rename
+		// a link that leads out of the tree although Stat hides it.
+		q.fail(&fs.PathError{Op: r.Method, Path: q.name, Err: fs.ErrNotExist})
+		return w, false
+	}
+	if w.fi != nil {
+		if err := overwritable(r.Method, w.src, w.dst); err != nil {
+			q.fail(err)
+			return w, false
+		}
+	}
+	if err := q.checkWrite(w.src, q.writesFor(w)...); err != nil {
+		q.fail(err)
+		return w, false
+	}
+	return w, true
 }
 
 // copyCollectionProps gives the collections a COPY created the dead
@@ -291,8 +308,9 @@ func (q *request) copyCollectionProps(src, dst dsfs.Location, infinite bool) err
 	})
 }
 
-// writesFor lists what a delegated method writes, for the lock check.
-func (q *request) writesFor(src, dst dsfs.Location, fi *dsfs.FileInfo) []lock.Write {
+// writesFor lists what a write method writes, for the lock check.
+func (q *request) writesFor(w write) []lock.Write {
+	src, dst := w.src, w.dst
 	var ws []lock.Write
 	add := func(loc dsfs.Location, depth lock.Depth, membership bool) {
 		ws = append(ws, writeAt(loc, depth))
@@ -308,10 +326,10 @@ func (q *request) writesFor(src, dst dsfs.Location, fi *dsfs.FileInfo) []lock.Wr
 	case "MKCOL":
 		add(src, lock.Zero, true)
 	case "COPY":
-		add(dst, lock.Infinite, q.stat(dst) == nil)
+		add(dst, lock.Infinite, w.dfi == nil)
 	case "MOVE":
 		add(src, lock.Infinite, true)
-		add(dst, lock.Infinite, q.stat(dst) == nil)
+		add(dst, lock.Infinite, w.dfi == nil)
 	}
 	return ws
 }

@@ -185,7 +185,7 @@ func TestConfigSources(t *testing.T) {
 		cfg := writeConfig(t, "listen = \"127.0.0.1:0\"\ndata = "+quoteTOML(data)+"\n\n[log]\nformat = \"json\"\n")
 		s := startServer(t, serverConfig{Data: data, Args: []string{"--config", cfg}})
 		hasAccounts(t, data)
-		if !strings.Contains(s.stderr.String(), `"msg":`) {
+		if !strings.Contains(s.log(), `"msg":`) {
 			t.Errorf("log.format = \"json\" from the file not applied; log:\n%s", s.stderr.String())
 		}
 	})
@@ -197,7 +197,7 @@ func TestConfigSources(t *testing.T) {
 			Env: []string{"DAVSHARE_LISTEN=127.0.0.1:0", "DAVSHARE_DATA=" + data, "DAVSHARE_LOG_LEVEL=warn"}})
 		hasAccounts(t, data)
 		// startServer has polled /healthz: at level warn that is not logged.
-		if log := s.stderr.String(); strings.Contains(log, "/healthz") {
+		if log := s.log(); strings.Contains(log, "/healthz") {
 			t.Errorf("DAVSHARE_LOG_LEVEL=warn not applied; log:\n%s", log)
 		}
 	})

@@ -274,7 +274,7 @@ func testDavfs2(t *testing.T, useTLS bool) {
 
 	// What davfs2 sent: locks on (LOCK of new names answered 201), and no
 	// request the server failed.
-	log := s.stderr.String()
+	log := s.log()
 	reqLine := regexp.MustCompile(`msg=request method=(\S+) path=(\S+) status=(\d+)`)
 	var lockCreated, unlocked bool
 	seen := map[string]int{}

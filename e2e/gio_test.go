@@ -327,7 +327,7 @@ func testGio(t *testing.T, gio, runSession, scheme string) {
 	// nextcloud/server #48602), and nothing the server failed.
 	reqLine := regexp.MustCompile(`msg=request method=(\S+) path=("[^"]*"|\S+) status=(\d+)`)
 	probed := map[string]bool{}
-	for _, m := range reqLine.FindAllStringSubmatch(s.stderr.String(), -1) {
+	for _, m := range reqLine.FindAllStringSubmatch(s.log(), -1) {
 		path := strings.Trim(m[2], `"`)
 		st, _ := strconv.Atoi(m[3])
 		if m[1] == "PROPFIND" && (path == "/" || path == "/dav/" || path == "/dav/files/") {

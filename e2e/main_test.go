@@ -267,6 +267,14 @@ func newServer(t testing.TB, users map[string]string) *server {
 	return startServer(t, serverConfig{Data: data})
 }
 
+// log is the server's standard error once what it logged so far is out:
+// it writes Info lines within 200 ms (cmd/davshare logbuf.go), so this
+// waits a second first.
+func (s *server) log() string {
+	time.Sleep(time.Second)
+	return s.stderr.String()
+}
+
 func (s *server) running() bool {
 	select {
 	case <-s.exited:

@@ -83,7 +83,11 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 			sw.status = http.StatusOK
 		}
 		s.Metrics.observe(r, sw.status, body.bytes(), sw.bytes, time.Since(start))
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		level := slog.LevelInfo
+		if sw.status >= 500 {
+			level = slog.LevelWarn // a server failure is written out at once (cmd/davshare logbuf.go)
+		}
+		s.log.LogAttrs(r.Context(), level, "request",
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", sw.status),

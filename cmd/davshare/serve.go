@@ -43,7 +43,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err := apply(&cfg); err != nil {
 		return err
 	}
-	log := newLogger(cfg.Log, stderr)
+	logBuf := newLogBuffer(stderr)
+	defer logBuf.Flush()
+	flushCtx, stopFlush := context.WithCancel(context.Background())
+	defer stopFlush()
+	go logBuf.flushEvery(flushCtx, logFlushEvery)
+	log := newLogger(cfg.Log, logBuf)
 
 	if err := os.MkdirAll(filepath.Join(cfg.Data, "files"), 0o750); err != nil {
 		return err
@@ -236,12 +241,15 @@ func createAdmin(accounts *auth.Store) (string, error) {
 	return pw, err
 }
 
-func newLogger(c config.Log, w io.Writer) *slog.Logger {
+// newLogger logs to buf (see logbuf.go): Warn and above at once, the rest
+// within logFlushEvery.
+func newLogger(c config.Log, buf *logBuffer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: c.SlogLevel()}
+	var h slog.Handler = slog.NewTextHandler(buf, opts)
 	if c.Format == config.LogJSON {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(buf, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(flushAtWarn{h, buf})
 }
 
 // listenHost is the host part of the listening address, for the

@@ -50,9 +50,8 @@ func (t *Tree) create(p string, keepProps bool) (*upload, error) {
 	} else if !fi.IsDir() {
 		return nil, &fs.PathError{Op: "create", Path: p, Err: fs.ErrNotExist}
 	}
-	if fi, err := t.Fs.Stat(p); err == nil && fi.IsDir() {
-		return nil, &fs.PathError{Op: "create", Path: p, Err: errIsDir}
-	}
+	// Whether p is a collection is asked by commit (a rename over one
+	// fails) and, before the body is read, by PUT itself.
 	tmpPath := tempName(dir)
 	f, err := t.Fs.OpenFile(tmpPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
 	if err != nil {
@@ -134,7 +133,7 @@ func (u *upload) commit(mtime time.Time) (*FileInfo, bool, error) {
 			return nil, false, err
 		}
 	}
-	fi, err := u.tree.Fs.Stat(u.tmpPath)
+	fi, err := u.tmp.Stat() // the descriptor: no walk of the name
 	if err != nil {
 		u.abort()
 		return nil, false, err

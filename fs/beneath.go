@@ -217,3 +217,24 @@ func (r *RootFs) removeAllBeneath(name, rel string) (bool, error) {
 	}
 	return ok, err
 }
+
+// statfs describes the file system holding the root: on the descriptor
+// openat2 uses when there is one (a PUT asks, for the quota check), else
+// on the root opened for the purpose.
+func (r *RootFs) statfs() (syscall.Statfs_t, error) {
+	var st syscall.Statfs_t
+	if _, err := r.get(); err == nil && r.dir != nil {
+		if conn, err := r.dir.SyscallConn(); err == nil {
+			var serr error
+			if conn.Control(func(fd uintptr) { serr = syscall.Fstatfs(int(fd), &st) }) == nil {
+				return st, serr
+			}
+		}
+	}
+	f, err := r.openFile("/", os.O_RDONLY, 0)
+	if err != nil {
+		return st, err
+	}
+	defer f.Close()
+	return st, syscall.Fstatfs(int(f.Fd()), &st)
+}

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/davshare/davshare/internal/davxml"
@@ -183,13 +182,8 @@ func (t *Tree) Quota(ctx context.Context) (Quota, error) {
 	t = t.home() // data written through a mount counts against the owner
 	q := Quota{Used: t.usedBytes(ctx), Available: -1}
 	if r, ok := t.Fs.(*RootFs); ok {
-		f, err := r.openFile("/", os.O_RDONLY, 0)
+		st, err := r.statfs()
 		if err != nil {
-			return q, err
-		}
-		defer f.Close()
-		var st syscall.Statfs_t
-		if err := syscall.Fstatfs(int(f.Fd()), &st); err != nil {
 			return q, err
 		}
 		q.Available = int64(st.Bavail) * int64(st.Bsize)

@@ -164,6 +164,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	ln = server.CorkListener(ln)
 	certFile, keyFile := cfg.TLS.Cert, cfg.TLS.Key
 	if cfg.TLS.SelfSigned {
 		host, _ := os.Hostname()
@@ -195,6 +196,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		ReadHeaderTimeout: time.Duration(cfg.Limits.ReadHeaderTimeout),
 		IdleTimeout:       time.Duration(cfg.Limits.IdleTimeout),
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		ConnContext:       server.ConnContext,
 	}
 	err = server.Run(ctx, httpSrv, func() error {
 		if certFile != "" {

@@ -32,7 +32,7 @@ func TestFirstStart(t *testing.T) {
 	if strings.Count(out, pw) != 1 {
 		t.Errorf("the admin password appears %d times in stdout, want once", strings.Count(out, pw))
 	}
-	if strings.Contains(s.stderr.String(), pw) {
+	if strings.Contains(s.log(), pw) {
 		t.Errorf("the admin password appears in the log (stderr)")
 	}
 

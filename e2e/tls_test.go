@@ -375,7 +375,7 @@ func TestLitmusTLS(t *testing.T) {
 	if len(skips) != 1 || !strings.Contains(skips[0], "1 test was skipped") {
 		t.Errorf("litmus skipped other tests than expect100: %q", skips)
 	}
-	if !strings.Contains(s.stderr.String(), "method=PROPPATCH") {
+	if !strings.Contains(s.log(), "method=PROPPATCH") {
 		t.Errorf("the server logged no PROPPATCH: litmus did not reach it")
 	}
 	t.Logf("litmus over HTTPS: %d passed, %d failed (want %d; expect100 skipped by litmus for SSL), exit %d", passed, failed, want, code)

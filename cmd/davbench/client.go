@@ -25,6 +25,7 @@ type target struct {
 	client         *http.Client
 	pid            int  // server process to sample RSS of; 0: none
 	owner          bool // fixtures are made here (false for a mount view)
+	insecure       bool // accept any TLS certificate (leanGet too)
 }
 
 func newTarget(name, rawURL, user, password string, insecure bool) (*target, error) {
@@ -52,6 +53,7 @@ func newTarget(name, rawURL, user, password string, insecure bool) (*target, err
 		password: password,
 		client:   &http.Client{Transport: newTransport(insecure)},
 		owner:    true,
+		insecure: insecure,
 	}, nil
 }
 

@@ -30,8 +30,9 @@ type scenario struct {
 // worker is the state of one of a scenario's concurrent loops.
 type worker struct {
 	id   int
-	seq  int64 // operations this worker started
-	flip bool  // MOVE: which way the file goes next
+	seq  int64     // operations this worker started
+	flip bool      // MOVE: which way the file goes next
+	lean *leanConn // small GETs: the worker's own connection (lean.go)
 }
 
 // limits bound every run in time and count.
@@ -79,6 +80,11 @@ func measure(ctx context.Context, sc *scenario, t *target, lim limits) *result {
 	for i := range workers {
 		workers[i] = &worker{id: i}
 	}
+	defer func() {
+		for _, w := range workers {
+			w.closeLean()
+		}
+	}()
 	if sc.warmup {
 		var wg sync.WaitGroup
 		wctx, cancel := context.WithTimeout(ctx, lim.grace)

@@ -32,7 +32,9 @@ func scenarios(sz sizes) []*scenario {
 			},
 		}
 	}
-	get := func(fx fixture, conc int, unit string, big bool) *scenario {
+	// get measures GETs of fx; lean ones go through leanGet, the others
+	// through net/http.
+	get := func(fx fixture, conc int, unit string, big, lean bool) *scenario {
 		return &scenario{
 			id:       "get-" + sizeLabel(fx.size),
 			desc:     fmt.Sprintf("GET %s file, c=%d, keep-alive", sizeText(fx.size), conc),
@@ -43,8 +45,14 @@ func scenarios(sz sizes) []*scenario {
 			mount:    true,
 			warmup:   !big,
 			fixtures: []fixture{fx},
-			op: func(ctx context.Context, t *target, _ *worker) (int64, error) {
-				n, err := t.exchange(ctx, request{method: "GET", rel: fx.rel}, nil, http.StatusOK)
+			op: func(ctx context.Context, t *target, w *worker) (int64, error) {
+				var n int64
+				var err error
+				if lean {
+					n, err = t.leanGet(ctx, w, fx.rel)
+				} else {
+					n, err = t.exchange(ctx, request{method: "GET", rel: fx.rel}, nil, http.StatusOK)
+				}
 				if err == nil && n != fx.size {
 					err = fmt.Errorf("GET %s: %d bytes, want %d", t.url(fx.rel), n, fx.size)
 				}
@@ -72,8 +80,8 @@ func scenarios(sz sizes) []*scenario {
 				return t.propfindCount(ctx, small.rel, "0", 1)
 			},
 		},
-		get(small, 64, "req/s", false),
-		get(getBig, 1, "MB/s", true),
+		get(small, 64, "req/s", false, true),
+		get(getBig, 1, "MB/s", true, false),
 		{
 			id:       "put-" + sizeLabel(sz.putBig),
 			desc:     fmt.Sprintf("PUT %s (overwriting), streamed, c=1", sizeText(sz.putBig)),

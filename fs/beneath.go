@@ -147,21 +147,29 @@ func (r *RootFs) statBeneath(name, rel string) (os.FileInfo, bool, error) {
 // directory is never replaced by another entry (EEXIST), as rename(2)
 // would for an empty one.
 func (r *RootFs) renameBeneath(oldname, newname, from, to string) (bool, error) {
-	ok, err := r.inParent("rename", oldname, from, func(odir int, obase string) error {
-		ok, err := r.inParent("rename", newname, to, func(ndir int, nbase string) error {
-			var nst, ost unix.Stat_t
-			if unix.Fstatat(ndir, nbase, &nst, unix.AT_SYMLINK_NOFOLLOW) == nil && nst.Mode&unix.S_IFMT == unix.S_IFDIR {
-				if err := unix.Fstatat(odir, obase, &ost, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-					return &os.LinkError{Op: "renameat", Old: oldname, New: newname, Err: err}
-				}
-				if nbase == obase || nst.Dev != ost.Dev || nst.Ino != ost.Ino {
-					return &os.LinkError{Op: "renameat", Old: oldname, New: newname, Err: syscall.EEXIST}
-				}
-			}
-			if err := unix.Renameat(odir, obase, ndir, nbase); err != nil {
+	rename := func(odir int, obase string, ndir int, nbase string) error {
+		var nst, ost unix.Stat_t
+		if unix.Fstatat(ndir, nbase, &nst, unix.AT_SYMLINK_NOFOLLOW) == nil && nst.Mode&unix.S_IFMT == unix.S_IFDIR {
+			if err := unix.Fstatat(odir, obase, &ost, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 				return &os.LinkError{Op: "renameat", Old: oldname, New: newname, Err: err}
 			}
-			return nil
+			if nbase == obase || nst.Dev != ost.Dev || nst.Ino != ost.Ino {
+				return &os.LinkError{Op: "renameat", Old: oldname, New: newname, Err: syscall.EEXIST}
+			}
+		}
+		if err := unix.Renameat(odir, obase, ndir, nbase); err != nil {
+			return &os.LinkError{Op: "renameat", Old: oldname, New: newname, Err: err}
+		}
+		return nil
+	}
+	ok, err := r.inParent("rename", oldname, from, func(odir int, obase string) error {
+		if ndir, nbase := path.Split(to); ndir == from[:len(from)-len(obase)] && nbase != "." && nbase != ".." {
+			// A rename within one directory (MOVE to a new name):
+			// its descriptor serves both sides.
+			return rename(odir, obase, odir, nbase)
+		}
+		ok, err := r.inParent("rename", newname, to, func(ndir int, nbase string) error {
+			return rename(odir, obase, ndir, nbase)
 		})
 		if !ok {
 			return errSlowPath

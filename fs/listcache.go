@@ -140,8 +140,9 @@ func (c *listCache) members(dir *os.File) (ms []member, ok bool) {
 	if l != nil && l.valid && l.mtime == st.Mtim && l.ctime == st.Ctim && now.Sub(l.built) < c.maxAge {
 		l.used = now
 		c.stats.Hits++
+		ms := l.members // read under the lock: an event may drop it
 		c.mu.Unlock()
-		return l.members, true
+		return ms, true
 	}
 	c.stats.Misses++
 	c.mu.Unlock()

@@ -38,6 +38,11 @@ type RootFs struct {
 	// dir is the root directory for openat2 (beneath.go); nil where the
 	// kernel lacks it. Borrowed with root.
 	dir *os.File
+	// subs caches the roots of this tree's views (subroots.go); shared,
+	// in a view, is the cached root it uses.
+	subs   *subRoots
+	shared *subRoot
+	subsOf *RootFs // the tree a view was made from
 }
 
 type lazyRoot struct {
@@ -55,7 +60,7 @@ func OpenRootFs(dir string) (*RootFs, error) {
 		return nil, err
 	}
 	_, err = r.Stat("..")
-	return &RootFs{root: r, escape: errors.Unwrap(err), dir: openBeneathDir(r)}, nil
+	return &RootFs{root: r, escape: errors.Unwrap(err), dir: openBeneathDir(r), subs: &subRoots{}}, nil
 }
 
 // Sub returns a view of the subtree at dir (a clean tree path), opened at
@@ -66,7 +71,7 @@ func OpenRootFs(dir string) (*RootFs, error) {
 // whatever the link names. Close the view when done with it.
 func (r *RootFs) Sub(dir string) *RootFs {
 	dir = path.Clean("/" + dir)
-	v := &RootFs{escape: r.escape, lazy: &lazyRoot{}}
+	v := &RootFs{escape: r.escape, lazy: &lazyRoot{}, subsOf: r}
 	v.lazy.open = func() error {
 		root, err := r.get()
 		if err != nil {
@@ -85,19 +90,29 @@ func (r *RootFs) Sub(dir string) *RootFs {
 			v.root, v.prefix, v.only, v.borrowed, v.dir = root, r.prefix, dir, true, r.dir
 			return nil
 		}
+		if dir != "/" {
+			v.prefix = dir
+		}
+		if r.subs != nil {
+			if sr := r.subs.acquire(dir, fi); sr != nil {
+				v.root, v.shared = sr.root, sr
+				return nil
+			}
+		}
 		sub, err := root.OpenRoot(r.rel(dir))
 		if err != nil {
 			return r.confine("open", dir, err)
 		}
 		// The directory opened is the one just seen, not a link put in its
 		// place meanwhile.
-		if at, err := sub.Stat("."); err != nil || !os.SameFile(at, fi) {
+		at, err := sub.Stat(".")
+		if err != nil || !os.SameFile(at, fi) {
 			sub.Close()
 			return notExist("open", dir)
 		}
 		v.root = sub // no fast path (dir): most names in a share are short
-		if dir != "/" {
-			v.prefix = dir
+		if r.subs != nil {
+			v.shared = r.subs.add(dir, sub, at)
 		}
 		return nil
 	}
@@ -119,9 +134,17 @@ func (r *RootFs) get() (*os.Root, error) {
 func (r *RootFs) Close() error {
 	if r.lazy != nil {
 		r.lazy.once.Do(func() { r.lazy.err = errClosed })
+		if r.shared != nil {
+			r.subsOf.subs.release(r.shared)
+			r.shared = nil
+			return nil
+		}
 		if r.root == nil || r.borrowed {
 			return nil
 		}
+	}
+	if r.subs != nil {
+		r.subs.closeAll()
 	}
 	if r.dir != nil {
 		r.dir.Close()

@@ -95,7 +95,7 @@ func (r *RootFs) Sub(dir string) *RootFs {
 		}
 		if r.subs != nil {
 			if sr := r.subs.acquire(dir, fi); sr != nil {
-				v.root, v.shared = sr.root, sr
+				v.root, v.dir, v.shared = sr.root, sr.dir, sr
 				return nil
 			}
 		}
@@ -110,9 +110,12 @@ func (r *RootFs) Sub(dir string) *RootFs {
 			sub.Close()
 			return notExist("open", dir)
 		}
-		v.root = sub // no fast path (dir): most names in a share are short
+		v.root = sub
 		if r.subs != nil {
+			// Cached, the root also gets the openat2 fast path (beneath.go):
+			// its directory is opened once, not per request.
 			v.shared = r.subs.add(dir, sub, at)
+			v.dir = v.shared.dir
 		}
 		return nil
 	}

@@ -5,7 +5,7 @@ import (
 	"sync"
 )
 
-// subRoots keeps the roots that views (RootFs.Sub) open at shared
+// subRoots keeps the roots (and openat2 directories) that views (RootFs.Sub) open at shared
 // originals, so that a request through a share mount does not open and
 // close one (openat, fstat, close and os.Root's bookkeeping: about a fifth
 // of a small GET). A cached root is reused only while its path still names
@@ -19,6 +19,7 @@ type subRoots struct {
 
 type subRoot struct {
 	root    *os.Root
+	dir     *os.File    // for openat2 (beneath.go); nil without it
 	fi      os.FileInfo // the directory as it was opened
 	refs    int
 	retired bool
@@ -49,7 +50,7 @@ func (s *subRoots) acquire(dir string, fi os.FileInfo) *subRoot {
 func (s *subRoots) add(dir string, root *os.Root, fi os.FileInfo) *subRoot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sr := &subRoot{root: root, fi: fi, refs: 1}
+	sr := &subRoot{root: root, dir: openBeneathDir(root), fi: fi, refs: 1}
 	if s.m == nil {
 		s.m = map[string]*subRoot{}
 	}
@@ -72,15 +73,22 @@ func (s *subRoots) release(sr *subRoot) {
 	defer s.mu.Unlock()
 	sr.refs--
 	if sr.retired && sr.refs == 0 {
-		sr.root.Close()
+		sr.close()
 	}
+}
+
+func (sr *subRoot) close() {
+	if sr.dir != nil {
+		sr.dir.Close()
+	}
+	sr.root.Close()
 }
 
 func (s *subRoots) retireLocked(dir string, sr *subRoot) {
 	delete(s.m, dir)
 	sr.retired = true
 	if sr.refs == 0 {
-		sr.root.Close()
+		sr.close()
 	}
 }
 

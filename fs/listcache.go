@@ -44,9 +44,9 @@ type listCache struct {
 	total int // members cached, over all listings
 	buf   []byte
 	// Limits (the list* constants; tests lower them).
-	maxAge              time.Duration
-	maxDirs, maxMembers int
-	stats               listStats
+	maxAge                             time.Duration
+	maxDirs, maxMembers, maxDirMembers int
+	stats                              listStats
 }
 
 // listStats counts lookups, for tests and metrics.
@@ -67,6 +67,9 @@ type listing struct {
 	valid   bool
 	// dirty: an event arrived since the slot was last (re)filled.
 	dirty bool
+	// tooBig: the directory, as of mtime and ctime, has more members than
+	// are cached; it is listed uncached without trying again.
+	tooBig bool
 }
 
 // member is one cached directory entry: compact, since a cached folder of
@@ -83,8 +86,12 @@ type member struct {
 const (
 	listMaxAge     = 10 * time.Second
 	listMaxDirs    = 1024
-	listMaxMembers = 400_000
-	watchMask      = unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_MOVED_TO |
+	listMaxMembers = 200_000
+	// listMaxDirMembers: a bigger folder is listed uncached, streamed in
+	// batches, so that serving it does not grow memory by its size (about
+	// 75 bytes a member, plus as much again until the collector runs).
+	listMaxDirMembers = 20_000
+	watchMask         = unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_MOVED_TO |
 		unix.IN_MODIFY | unix.IN_ATTRIB | unix.IN_CLOSE_WRITE |
 		unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ONLYDIR
 )
@@ -97,13 +104,14 @@ func newListCache() (*listCache, error) {
 		return nil, err
 	}
 	return &listCache{
-		fd:         fd,
-		byDir:      map[dirID]*listing{},
-		byWd:       map[int32]dirID{},
-		buf:        make([]byte, 64<<10),
-		maxAge:     listMaxAge,
-		maxDirs:    listMaxDirs,
-		maxMembers: listMaxMembers,
+		fd:            fd,
+		byDir:         map[dirID]*listing{},
+		byWd:          map[int32]dirID{},
+		buf:           make([]byte, 64<<10),
+		maxAge:        listMaxAge,
+		maxDirs:       listMaxDirs,
+		maxMembers:    listMaxMembers,
+		maxDirMembers: listMaxDirMembers,
 	}, nil
 }
 
@@ -145,6 +153,10 @@ func (c *listCache) members(dir *os.File) (ms []member, ok bool) {
 		return ms, true
 	}
 	c.stats.Misses++
+	if l != nil && l.tooBig && l.mtime == st.Mtim && l.ctime == st.Ctim {
+		c.mu.Unlock()
+		return nil, false
+	}
 	c.mu.Unlock()
 	return c.fill(dir, id, now)
 }
@@ -163,9 +175,16 @@ func (c *listCache) fill(dir *os.File, id dirID, now time.Time) ([]member, bool)
 	if unix.Fstat(int(dir.Fd()), &before) != nil {
 		return nil, false
 	}
-	ms, err := readMembers(dir, c.maxMembers)
+	ms, err := readMembers(dir, min(c.maxDirMembers, c.maxMembers))
 	if err != nil {
-		return nil, false // too big (errTooBig) or unreadable
+		if errors.Is(err, errTooBig) {
+			c.mu.Lock()
+			if c.byDir[id] == l && !l.dirty {
+				l.tooBig, l.mtime, l.ctime = true, before.Mtim, before.Ctim
+			}
+			c.mu.Unlock()
+		}
+		return nil, false // too big or unreadable
 	}
 	if unix.Fstat(int(dir.Fd()), &after) != nil || after.Mtim != before.Mtim || after.Ctim != before.Ctim {
 		return nil, false
@@ -300,7 +319,7 @@ func (c *listCache) invalidateLocked(id dirID) {
 		c.stats.Dropped++
 	}
 	c.total -= len(l.members)
-	l.members, l.valid, l.dirty = nil, false, true
+	l.members, l.valid, l.dirty, l.tooBig = nil, false, true, false
 }
 
 // dropLocked forgets a listing and its watch.

@@ -30,10 +30,10 @@ import (
 //
 // What inotify cannot see is bounded by maxAge: writes through a hard link
 // in another directory, writes through mmap, changes made on another host
-// of a network file system. Directory members are not cached at all (their
-// own listings change their times, which their parent's watch does not
-// report), and neither are symbolic links (their targets can be anywhere):
-// both are stat'ed at each listing. Also checked at each lookup: the
+// of a network file system. The stat results of subfolders are not cached
+// (their own listings change their times, which their parent's watch does
+// not report), and neither are those of symbolic links (their targets can
+// be anywhere): both are stat'ed at each listing. Also checked at each lookup: the
 // directory's own change and modification times, so that a lost event
 // queue (IN_Q_OVERFLOW, which also empties the cache) cannot hide a member.
 type listCache struct {

@@ -50,7 +50,7 @@ type listCache struct {
 }
 
 // listStats counts lookups, for tests and metrics.
-type listStats struct{ Hits, Misses, Dropped uint64 }
+type listStats struct{ Hits, Misses uint64 }
 
 // dirID names a directory independently of the path it was reached by: a
 // folder seen through a symbolic link or a share mount is one entry.
@@ -314,9 +314,6 @@ func (c *listCache) invalidateLocked(id dirID) {
 	l := c.byDir[id]
 	if l == nil {
 		return
-	}
-	if l.valid {
-		c.stats.Dropped++
 	}
 	c.total -= len(l.members)
 	l.members, l.valid, l.dirty, l.tooBig = nil, false, true, false

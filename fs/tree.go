@@ -100,29 +100,28 @@ func NewHomes(filesDir string) *Homes {
 	return h
 }
 
-// CacheListings(false) turns the listing cache off, e.g. for a data
+// DisableListingCache turns the listing cache off, e.g. for a data
 // directory on a network file system, whose remote changes inotify cannot
-// see. There is no turning it back on.
-func (h *Homes) CacheListings(on bool) {
+// see.
+func (h *Homes) DisableListingCache() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !on && h.lists != nil {
+	if h.lists != nil {
 		h.lists.close()
 		h.lists = nil
 	}
 }
 
-// ListingStats reports the listing cache's hits, misses and listings
-// dropped by a change.
-func (h *Homes) ListingStats() (hits, misses, dropped uint64) {
+// ListingStats reports the listing cache's hits and misses.
+func (h *Homes) ListingStats() (hits, misses uint64) {
 	h.mu.Lock()
 	c := h.lists
 	h.mu.Unlock()
 	if c == nil {
-		return 0, 0, 0
+		return 0, 0
 	}
 	s := c.Stats()
-	return s.Hits, s.Misses, s.Dropped
+	return s.Hits, s.Misses
 }
 
 // Tree returns the home of user, opening it on first use. The caller has

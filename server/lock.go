@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"errors"
-	"io/fs"
 	"net/http"
 	"strings"
 	"time"
@@ -95,11 +94,7 @@ func (q *request) lock() {
 	if fi == nil {
 		if _, err := q.ns.Put(r.Context(), q.name, http.NoBody, 0, time.Time{}); err != nil {
 			q.s.Locks.Unlock(now, l.Token, q.user)
-			if errors.Is(err, fs.ErrNotExist) {
-				davxml.WriteError(q.w, http.StatusConflict)
-				return
-			}
-			q.fail(err)
+			q.failCreate(err, q.name)
 			return
 		}
 		status = http.StatusCreated

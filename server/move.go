@@ -41,11 +41,7 @@ func (q *request) move() {
 		}
 	}
 	if err := q.ns.Rename(r.Context(), w.src.Name, w.dst.Name); err != nil {
-		if errors.Is(err, fs.ErrNotExist) && q.missingParent(w.dst.Name) {
-			davxml.WriteError(q.w, http.StatusConflict)
-			return
-		}
-		q.fail(err)
+		q.failCreate(err, w.dst.Name)
 		return
 	}
 	q.s.Locks.RemoveTree(w.src.LockName())
@@ -56,8 +52,19 @@ func (q *request) move() {
 	q.w.WriteHeader(http.StatusCreated)
 }
 
+// failCreate answers a request that failed to create name: 409 when the
+// collection that would hold it is missing or is no collection (RFC 4918
+// §9.7.1 PUT, §9.9.4 MOVE, §9.10.4 LOCK of an unmapped URL), else as fail.
+func (q *request) failCreate(err error, name string) {
+	if errors.Is(err, fs.ErrNotExist) && q.missingParent(name) {
+		davxml.WriteError(q.w, http.StatusConflict)
+		return
+	}
+	q.fail(err)
+}
+
 // missingParent reports whether the collection that would hold name is
-// missing (or is no collection): the answer to a failed create is then 409.
+// missing (or is no collection).
 func (q *request) missingParent(name string) bool {
 	parent, err := q.ns.Resolve(path.Dir(name))
 	if err != nil {

@@ -149,14 +149,7 @@ func (p *propfinder) appendResponse(b []byte, e dsfs.Entry) []byte {
 	}
 	b = append(b, "</D:href>"...)
 	if p.pf.AllProp || p.pf.PropName {
-		for _, ps := range p.propstats(e) {
-			b = davxml.AppendPropstatStart(b)
-			for _, pr := range ps.Props {
-				b = davxml.AppendProp(b, pr)
-			}
-			b = davxml.AppendPropstatEnd(b, ps.Status, ps.Error...)
-		}
-		return davxml.AppendResponseEnd(b)
+		return davxml.AppendResponseEnd(davxml.AppendPropstats(b, p.propstats(e)...))
 	}
 	open := len(b)
 	b = davxml.AppendPropstatStart(b)

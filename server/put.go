@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"io"
-	"io/fs"
 	"net/http"
 	"strconv"
 	"time"
@@ -53,12 +52,7 @@ func (q *request) put() {
 	mtime, mtimeSet := ocMtime(r)
 	res, err := q.ns.Put(r.Context(), q.name, body, r.ContentLength, mtime)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			// The target may be missing; only a missing parent fails.
-			davxml.WriteError(q.w, http.StatusConflict)
-			return
-		}
-		q.fail(err)
+		q.failCreate(err, q.name)
 		return
 	}
 	h := q.w.Header()

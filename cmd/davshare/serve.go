@@ -74,7 +74,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	homes := dsfs.NewHomes(filepath.Join(cfg.Data, "files"))
 	defer homes.Close()
 	if !cfg.Files.CacheListings {
-		homes.CacheListings(false)
+		homes.DisableListingCache()
 	}
 	shares, err := sharing.Open(context.Background(), sharing.Options{
 		Trees:         homes,

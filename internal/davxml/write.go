@@ -58,13 +58,7 @@ func (m *Multistatus) start() {
 // escaped with Href.
 func (m *Multistatus) Response(href string, pss ...Propstat) error {
 	b := AppendResponseStart(m.scratch[:0], href)
-	for _, ps := range pss {
-		b = AppendPropstatStart(b)
-		for _, p := range ps.Props {
-			b = AppendProp(b, p)
-		}
-		b = AppendPropstatEnd(b, ps.Status, ps.Error...)
-	}
+	b = AppendPropstats(b, pss...)
 	b = AppendResponseEnd(b)
 	m.scratch = b
 	return m.WriteRaw(b)
@@ -89,6 +83,18 @@ func AppendResponseStart(b []byte, href string) []byte {
 
 // AppendResponseEnd closes a DAV:response.
 func AppendResponseEnd(b []byte) []byte { return append(b, "</D:response>"...) }
+
+// AppendPropstats appends complete DAV:propstat elements.
+func AppendPropstats(b []byte, pss ...Propstat) []byte {
+	for _, ps := range pss {
+		b = AppendPropstatStart(b)
+		for _, p := range ps.Props {
+			b = AppendProp(b, p)
+		}
+		b = AppendPropstatEnd(b, ps.Status, ps.Error...)
+	}
+	return b
+}
 
 // AppendPropstatStart opens a DAV:propstat and its DAV:prop.
 func AppendPropstatStart(b []byte) []byte { return append(b, "<D:propstat><D:prop>"...) }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/pkg/xattr"
 	"github.com/spf13/afero"
 	"golang.org/x/net/webdav"
+	"golang.org/x/sys/unix"
 )
 
 // upload is new content on its way to replace path: it is written to a
@@ -33,6 +35,7 @@ type upload struct {
 	// as an overwriting PUT must (the resource stays the same resource).
 	keepProps bool
 	written   int64
+	behind    int64 // bytes handed to the disk early (writeBehind)
 	err       error
 	done      bool
 }
@@ -74,8 +77,9 @@ func (u *upload) Write(p []byte) (int, error) {
 	u.written += int64(n)
 	if err != nil {
 		u.err = err
+		return n, err
 	}
-	return n, err
+	return n, u.writeBehind()
 }
 
 // ReadFrom lets io.Copy hand us the source, so a failure to read it (a client
@@ -86,16 +90,81 @@ func (u *upload) ReadFrom(r io.Reader) (int64, error) {
 	}
 	var n int64
 	var err error
-	if rf, ok := u.tmp.(io.ReaderFrom); ok {
-		n, err = rf.ReadFrom(r) // copy_file_range/splice where the kernel can
+	if rf, ok := u.tmp.(io.ReaderFrom); ok && isFile(r) {
+		n, err = rf.ReadFrom(r) // copy_file_range where the kernel can
 	} else {
-		n, err = io.Copy(u.tmp, r)
+		n, err = io.CopyBuffer(uploadWriter{u}, r, make([]byte, copyBufferSize(r)))
 	}
-	u.written += n
-	if err != nil {
+	if err != nil && u.err == nil {
 		u.err = err
 	}
 	return n, err
+}
+
+func isFile(r io.Reader) bool {
+	_, ok := r.(*os.File)
+	return ok
+}
+
+// uploadWriter hides upload's ReadFrom from io.CopyBuffer, which would
+// otherwise call it back.
+type uploadWriter struct{ u *upload }
+
+func (w uploadWriter) Write(p []byte) (int, error) { return w.u.Write(p) }
+
+// copyBufferSize is 256 KiB, or less for a body known to be shorter (a
+// small PUT reads into a buffer its own size, as io.Copy would).
+func copyBufferSize(r io.Reader) int {
+	size := int64(256 << 10)
+	if l, ok := r.(*io.LimitedReader); ok && l.N < size {
+		size = max(l.N, 512)
+	}
+	return int(size)
+}
+
+// writeBehindChunk is how much of a big upload is written before the
+// kernel is asked to start putting it on disk.
+const writeBehindChunk = 8 << 20
+
+// writeBehind starts the disk write of each full chunk as soon as it is
+// written (sync_file_range), and waits for the chunk before it. Why: the
+// fsync in commit otherwise finds the whole upload still in memory and
+// writes it all while the client waits; this way the disk works while the
+// network does, commit's fsync finds little left, and no more than two
+// chunks of an upload are dirty at once. The fsync stays: only it makes
+// the file's size and metadata durable. A failure here fails the upload.
+func (u *upload) writeBehind() error {
+	f, ok := u.tmp.(*os.File)
+	if !ok {
+		return nil
+	}
+	for u.written-u.behind >= writeBehindChunk {
+		fd := int(f.Fd())
+		if err := unix.SyncFileRange(fd, u.behind, writeBehindChunk, unix.SYNC_FILE_RANGE_WRITE); err != nil {
+			return u.writeBehindFailed(err)
+		}
+		if prev := u.behind - writeBehindChunk; prev >= 0 {
+			const wait = unix.SYNC_FILE_RANGE_WAIT_BEFORE | unix.SYNC_FILE_RANGE_WRITE | unix.SYNC_FILE_RANGE_WAIT_AFTER
+			if err := unix.SyncFileRange(fd, prev, writeBehindChunk, wait); err != nil {
+				return u.writeBehindFailed(err)
+			}
+		}
+		u.behind += writeBehindChunk
+	}
+	return nil
+}
+
+// writeBehindFailed fails the upload, except where the file system has no
+// sync_file_range (ENOSYS, some FUSE and network file systems: EINVAL,
+// ESPIPE, EOPNOTSUPP), where write-behind is simply given up on.
+func (u *upload) writeBehindFailed(err error) error {
+	switch err {
+	case unix.ENOSYS, unix.EINVAL, unix.ESPIPE, unix.EOPNOTSUPP:
+		u.behind = math.MaxInt64
+		return nil
+	}
+	u.err = &fs.PathError{Op: "sync_file_range", Path: u.tmpPath, Err: err}
+	return u.err
 }
 
 // abort discards the temporary file.

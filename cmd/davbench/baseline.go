@@ -10,7 +10,11 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/net/webdav"
@@ -61,8 +65,9 @@ func listenBaseline(dir string) (string, func() error, error) {
 	if err != nil {
 		return "", nil, err
 	}
+	dav := &webdav.Handler{FileSystem: webdav.Dir(dir), LockSystem: webdav.NewMemLS()}
 	srv := &http.Server{
-		Handler:           &webdav.Handler{FileSystem: webdav.Dir(dir), LockSystem: webdav.NewMemLS()},
+		Handler:           withCeiling(dir, dav),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	// Serve fails only on a broken listener; the requests that then fail
@@ -77,6 +82,48 @@ func listenBaseline(dir string) (string, func() error, error) {
 		return nil
 	}
 	return "http://" + ln.Addr().String() + "/", stop, nil
+}
+
+// ceilingPrefix is where the baseline server also answers GETs from
+// memory (withCeiling); the "ceiling" target's URL.
+const ceilingPrefix = "/.ceiling/"
+
+// withCeiling answers a GET under ceilingPrefix with the bytes of the file
+// of the same name in dir, read once and kept in memory, and nothing else:
+// no file system, no ETag, no conditional or range handling. What it costs
+// per request is what net/http itself costs on this machine, the floor
+// under any net/http server; its rate is the most a Go server can reach.
+// Everything else goes to next.
+func withCeiling(dir string, next http.Handler) http.Handler {
+	var mu sync.Mutex
+	bodies := map[string][]byte{}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name, ok := strings.CutPrefix(r.URL.Path, ceilingPrefix)
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if r.Method != http.MethodGet {
+			http.Error(w, "the ceiling answers GET only", http.StatusMethodNotAllowed)
+			return
+		}
+		mu.Lock()
+		body, ok := bodies[name]
+		if !ok {
+			var err error
+			if body, err = os.ReadFile(filepath.Join(dir, filepath.FromSlash(path.Clean("/"+name)))); err != nil {
+				mu.Unlock()
+				http.Error(w, err.Error(), http.StatusNotFound)
+				return
+			}
+			bodies[name] = body
+		}
+		mu.Unlock()
+		h := w.Header()
+		h["Content-Type"] = []string{"application/octet-stream"}
+		h["Content-Length"] = []string{strconv.Itoa(len(body))}
+		_, _ = w.Write(body)
+	})
 }
 
 // startChild runs this executable as the baseline server: it prints its

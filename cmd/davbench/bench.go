@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -17,7 +18,7 @@ func bench(ctx context.Context, cfg config, stdout, stderr io.Writer) (err error
 	if err != nil {
 		return err
 	}
-	var owner, mount, base *target
+	var owner, mount, base, ceiling *target
 	var targets []*target
 	defer func() {
 		for _, t := range targets {
@@ -55,6 +56,13 @@ func bench(ctx context.Context, cfg config, stdout, stderr io.Writer) (err error
 		if err := base.probe(ctx, false); err != nil {
 			return err
 		}
+		if cfg.ceiling && slices.ContainsFunc(scs, func(sc *scenario) bool { return sc.ceiling }) {
+			if ceiling, err = newTarget("ceiling", strings.TrimSuffix(srv.url, "/")+ceilingPrefix, "", "", false); err != nil {
+				return err
+			}
+			ceiling.pid, ceiling.owner = srv.pid, false
+			targets = append(targets, ceiling)
+		}
 	}
 
 	var fxs []fixture
@@ -82,7 +90,9 @@ func bench(ctx context.Context, cfg config, stdout, stderr io.Writer) (err error
 	runs := map[runKey][]*result{}
 	for round := range cfg.rounds {
 		for _, sc := range scs {
-			order := slices.DeleteFunc(slices.Clone(targets), func(t *target) bool { return t == mount && !sc.mount })
+			order := slices.DeleteFunc(slices.Clone(targets), func(t *target) bool {
+				return t == mount && !sc.mount || t == ceiling && !sc.ceiling
+			})
 			if round%2 == 1 {
 				slices.Reverse(order) // so that neither target always runs first
 			}
@@ -91,8 +101,11 @@ func bench(ctx context.Context, cfg config, stdout, stderr io.Writer) (err error
 					return fmt.Errorf("interrupted: %w", err)
 				}
 				ownerOf := t
-				if !t.owner {
+				switch t {
+				case mount:
 					ownerOf = owner
+				case ceiling:
+					ownerOf = base
 				}
 				res := runOnce(ctx, sc, t, ownerOf, lim, stderr)
 				runs[runKey{sc.id, t.name}] = append(runs[runKey{sc.id, t.name}], res)

@@ -19,7 +19,7 @@ import (
 
 // target is one server (or one view of a server) that scenarios run on.
 type target struct {
-	name           string // "davshare", "mount" or "baseline"
+	name           string // "davshare", "mount", "baseline" or "ceiling"
 	base           string // folder URL, ending in "/"
 	user, password string
 	client         *http.Client

@@ -167,9 +167,12 @@ func TestEveryScenarioAgainstTwoServers(t *testing.T) {
 		if sc.mount {
 			want++
 		}
+		if sc.ceiling {
+			want++
+		}
 	}
 	if len(rows) != want {
-		t.Fatalf("%d JSON rows, want %d (every scenario on davshare and baseline, the mount ones also on mount)", len(rows), want)
+		t.Fatalf("%d JSON rows, want %d (every scenario on davshare and baseline, the mount ones also on mount, the GETs also on ceiling)", len(rows), want)
 	}
 	byKey := map[runKey]jsonRow{}
 	for _, r := range rows {
@@ -195,6 +198,10 @@ func TestEveryScenarioAgainstTwoServers(t *testing.T) {
 		case "baseline":
 			if r.VsBaseline != nil || r.VsOwner != nil || r.ServerPeakRSSMB != nil {
 				t.Errorf("%s on baseline: has ratios or RSS: %+v", r.Name, r)
+			}
+		case "ceiling":
+			if !strings.HasPrefix(r.Name, "get-") || r.VsBaseline == nil || *r.VsBaseline <= 0 || r.ServerPeakRSSMB != nil {
+				t.Errorf("%s on ceiling: want a GET with a ratio to the baseline and no RSS: %+v", r.Name, r)
 			}
 		default:
 			t.Errorf("unknown target %q", r.Target)

@@ -68,7 +68,7 @@ func buildReport(cfg config, scs []*scenario, targets []*target, runs map[runKey
 			if t.name != "baseline" {
 				r.vsBaseline = ratioOf(rs, runs[runKey{sc.id, "baseline"}], sc.unit)
 			}
-			if !t.owner {
+			if t.name == "mount" {
 				r.vsOwner = ratioOf(rs, runs[runKey{sc.id, "davshare"}], sc.unit)
 			}
 			rep.rows = append(rep.rows, r)

@@ -17,6 +17,7 @@ type scenario struct {
 	big      bool   // a large transfer: skipped with --big=false
 	optIn    bool   // run only when named (or with --scenarios all)
 	mount    bool   // also run through --mount-url
+	ceiling  bool   // also run on the ceiling target (baseline.go's withCeiling)
 	warmup   bool   // each worker does one unmeasured op first (opens its connection)
 	fixtures []fixture
 	// setup and teardown run on an owner target just before and after each

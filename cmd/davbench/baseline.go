@@ -86,14 +86,18 @@ func listenBaseline(dir string) (string, func() error, error) {
 
 // ceilingPrefix is where the baseline server also answers GETs from
 // memory (withCeiling); the "ceiling" target's URL.
-const ceilingPrefix = "/.ceiling/"
+const (
+	ceilingPrefix = "/.ceiling/"
+	ceilingMax    = 1 << 20
+)
 
 // withCeiling answers a GET under ceilingPrefix with the bytes of the file
 // of the same name in dir, read once and kept in memory, and nothing else:
 // no file system, no ETag, no conditional or range handling. What it costs
 // per request is what net/http itself costs on this machine, the floor
 // under any net/http server; its rate is the most a Go server can reach.
-// Everything else goes to next.
+// Files over ceilingMax are refused, so the baseline's peak RSS stays its
+// own. Everything else goes to next.
 func withCeiling(dir string, next http.Handler) http.Handler {
 	var mu sync.Mutex
 	bodies := map[string][]byte{}
@@ -111,7 +115,11 @@ func withCeiling(dir string, next http.Handler) http.Handler {
 		body, ok := bodies[name]
 		if !ok {
 			var err error
-			if body, err = os.ReadFile(filepath.Join(dir, filepath.FromSlash(path.Clean("/"+name)))); err != nil {
+			body, err = os.ReadFile(filepath.Join(dir, filepath.FromSlash(path.Clean("/"+name))))
+			if err == nil && len(body) > ceilingMax {
+				err = fmt.Errorf("%s: over %d bytes", name, ceilingMax)
+			}
+			if err != nil {
 				mu.Unlock()
 				http.Error(w, err.Error(), http.StatusNotFound)
 				return

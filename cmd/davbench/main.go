@@ -123,7 +123,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&cfg.mountPassword, "mount-password", "", "password for --mount-url (default $DAVBENCH_MOUNT_PASSWORD, else the --url password)")
 	fs.BoolVar(&cfg.baseline, "baseline", false, "also run every scenario against an in-process golang.org/x/net/webdav server and print ratios")
 	fs.BoolVar(&cfg.baselineProcess, "baseline-process", false, "run the baseline server in a child process instead of in davbench's own (implies --baseline)")
-	fs.BoolVar(&cfg.ceiling, "ceiling", true, "with --baseline, also run the GET scenarios on a net/http handler in the baseline server that answers from memory: the most any net/http server reaches here")
+	fs.BoolVar(&cfg.ceiling, "ceiling", true, "with --baseline, also run the small GET scenario on a net/http handler in the baseline server that answers from memory: the most any net/http server reaches here")
 	fs.DurationVar(&cfg.duration, "duration", 5*time.Second, "how long each scenario runs on each target")
 	fs.IntVar(&cfg.rounds, "rounds", 1, "rounds of all scenarios; figures are medians over rounds")
 	fs.StringVar(&cfg.scenarios, "scenarios", "", "comma-separated scenario `names` to run, or \"all\" (default: all but the 100,000-entry PROPFIND)")

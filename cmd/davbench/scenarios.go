@@ -43,7 +43,7 @@ func scenarios(sz sizes) []*scenario {
 			reqsOp:   1,
 			big:      big,
 			mount:    true,
-			ceiling:  true,
+			ceiling:  !big,
 			warmup:   !big,
 			fixtures: []fixture{fx},
 			op: func(ctx context.Context, t *target, w *worker) (int64, error) {

@@ -16,6 +16,9 @@ var (
 	ErrIncomplete = errors.New("fs: upload shorter than announced")
 	// ErrTooLong means an upload went past its announced length.
 	ErrTooLong = errors.New("fs: upload longer than announced")
+	// ErrNotRegular refuses to read a FIFO, socket or device node: a GET
+	// of a FIFO would wait for a writer forever, a device may never end.
+	ErrNotRegular = errors.New("fs: not a regular file or folder")
 	// ErrInsufficientStorage means a write would not fit (RFC 4331).
 	ErrInsufficientStorage = errors.New("fs: insufficient storage")
 )
@@ -40,3 +43,11 @@ func (e *permErr) Unwrap() error { return e.cause }
 func (e *permErr) Is(target error) bool {
 	return target == fs.ErrPermission || target == os.ErrPermission
 }
+
+// NotRegular is the refusal to read or copy a special file (ErrNotRegular,
+// a permission error).
+func NotRegular(op, name string) error { return permission(op, name, ErrNotRegular) }
+
+// Special reports whether fi is neither a regular file nor a folder: a
+// FIFO, a socket or a device node (a symbolic link is resolved before).
+func Special(fi os.FileInfo) bool { return !fi.Mode().IsRegular() && !fi.IsDir() }

@@ -245,6 +245,9 @@ func (r *RootFs) openFile(name string, flag int, perm os.FileMode) (*os.File, er
 		return nil, err
 	}
 	if flag&^syscall.O_NONBLOCK == os.O_RDONLY {
+		// Never wait in open(2) for a FIFO's writer; regular files and
+		// folders read the same either way.
+		flag |= syscall.O_NONBLOCK
 		if f, ok, err := r.openBeneath(name, rn, flag); ok {
 			return f, err
 		}

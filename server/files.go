@@ -267,6 +267,10 @@ func (q *request) checkedWrite() (write, bool) {
 		q.fail(&fs.PathError{Op: r.Method, Path: q.name, Err: fs.ErrNotExist})
 		return w, false
 	}
+	if w.fi != nil && r.Method == "COPY" && dsfs.Special(w.fi) {
+		q.fail(dsfs.NotRegular(r.Method, q.name))
+		return w, false
+	}
 	if w.fi != nil {
 		if err := overwritable(r.Method, w.src, w.dst); err != nil {
 			q.fail(err)

@@ -45,6 +45,7 @@ type Authenticator struct {
 	cache     *verifyCache // nil when disabled
 
 	compares atomic.Int64 // bcrypt comparisons made, read by tests
+	connHits atomic.Int64 // requests let through by connCached, read by tests
 }
 
 // NewAuthenticator returns an Authenticator over store. It computes one bcrypt
@@ -88,13 +89,22 @@ func fakeHash(cost int) []byte {
 // bcrypt comparison as known ones. Successes are cached (see the package
 // documentation); failures never are.
 func (a *Authenticator) Verify(user, password string) (Account, bool) {
+	acct, _, ok := a.verify(user, password)
+	acct.PasswordHash = ""
+	return acct, ok
+}
+
+// verify is Verify that also says until when the success counts without
+// another bcrypt (the zero time when nothing is cached). The account's
+// PasswordHash is the hash the password was verified against.
+func (a *Authenticator) verify(user, password string) (Account, time.Time, bool) {
 	if password == "" || len(password) > MaxPasswordBytes {
 		// Never valid (bcrypt would compare only the first 72 bytes), and
 		// refusing early says nothing about whether user exists.
-		return Account{}, false
+		return Account{}, time.Time{}, false
 	}
-	if acct, ok := a.cached(user, password); ok {
-		return acct, true
+	if acct, expires, ok := a.cached(user, password); ok {
+		return acct, expires, true
 	}
 	name := Username(user)
 	acct, known := a.store.Lookup(name)
@@ -104,27 +114,23 @@ func (a *Authenticator) Verify(user, password string) (Account, bool) {
 	}
 	a.compares.Add(1)
 	if err := bcrypt.CompareHashAndPassword(hash, []byte(password)); err != nil || !known {
-		return Account{}, false
+		return Account{}, time.Time{}, false
 	}
+	var expires time.Time
 	if a.cache != nil {
-		a.cache.put(a.cache.key(user, password), name, acct.PasswordHash)
+		expires = a.cache.put(a.cache.key(user, password), name, acct.PasswordHash)
 	}
-	acct.PasswordHash = ""
-	return acct, true
+	return acct, expires, true
 }
 
-// cached returns the account when these credentials were verified recently
-// and the account's password has not changed since; it costs no bcrypt.
-func (a *Authenticator) cached(user, password string) (Account, bool) {
+// cached returns the account, with the hash the password was verified
+// against, when these credentials were verified recently and the account's
+// password has not changed since; it costs no bcrypt.
+func (a *Authenticator) cached(user, password string) (Account, time.Time, bool) {
 	if a.cache == nil || password == "" || len(password) > MaxPasswordBytes {
-		return Account{}, false
+		return Account{}, time.Time{}, false
 	}
-	acct, ok := a.cache.get(a.cache.key(user, password), Username(user), a.store)
-	if !ok {
-		return Account{}, false
-	}
-	acct.PasswordHash = ""
-	return acct, true
+	return a.cache.get(a.cache.key(user, password), Username(user), a.store)
 }
 
 // cacheKey is HMAC-SHA256(per-process key, user "\x00" password).
@@ -175,32 +181,33 @@ func (c *verifyCache) key(user, password string) cacheKey {
 // get returns the account when key was verified for user before, has not
 // expired, and the account still exists with the hash it was verified
 // against. An entry that fails any of these is dropped.
-func (c *verifyCache) get(key cacheKey, user Username, store *Store) (Account, bool) {
+func (c *verifyCache) get(key cacheKey, user Username, store *Store) (Account, time.Time, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.entries[key]
 	if !ok {
-		return Account{}, false
+		return Account{}, time.Time{}, false
 	}
 	e := el.Value.(*cacheEntry)
 	acct, exists := store.Lookup(user)
 	if e.user != user || !exists || acct.PasswordHash != e.hash || !c.now().Before(e.expires) {
 		c.lru.Remove(el)
 		delete(c.entries, key)
-		return Account{}, false
+		return Account{}, time.Time{}, false
 	}
 	c.lru.MoveToFront(el)
-	return acct, true
+	return acct, e.expires, true
 }
 
-func (c *verifyCache) put(key cacheKey, user Username, hash string) {
+// put remembers a verification and returns when it expires.
+func (c *verifyCache) put(key cacheKey, user Username, hash string) time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := &cacheEntry{key: key, user: user, hash: hash, expires: c.now().Add(c.ttl)}
 	if el, ok := c.entries[key]; ok {
 		el.Value = e
 		c.lru.MoveToFront(el)
-		return
+		return e.expires
 	}
 	for c.lru.Len() >= c.size {
 		oldest := c.lru.Back()
@@ -208,6 +215,7 @@ func (c *verifyCache) put(key cacheKey, user Username, hash string) {
 		delete(c.entries, oldest.Value.(*cacheEntry).key)
 	}
 	c.entries[key] = c.lru.PushFront(e)
+	return e.expires
 }
 
 func (c *verifyCache) len() int {

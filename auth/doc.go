@@ -34,11 +34,14 @@
 //   - Successful verifications are cached so that a small GET costs no bcrypt.
 //     The cache key is an HMAC-SHA256, under a random per-process key, of the
 //     user name and password: no plaintext password is kept in memory beyond
-//     the request. A cached entry remembers the hash it was verified against
-//     and counts only while the account still exists with that same hash, so
-//     a password change or a deletion, in this process or another, takes
-//     effect at the next request after the Store has seen it. Failures are
-//     never cached.
+//     the request, except on its own connection (conn.go): each keep-alive
+//     connection remembers the Authorization header last verified on it, so
+//     that its next requests cost a string comparison and no hashing, and
+//     forgets it when it closes. A cached entry (either kind) remembers the
+//     hash it was verified against and counts only while the account still
+//     exists with that same hash, so a password change or a deletion, in this
+//     process or another, takes effect at the next request after the Store
+//     has seen it. Failures are never cached.
 //   - An unknown user name costs the same bcrypt comparison as a known one (a
 //     fixed fake hash of the same cost), so response timing does not reveal
 //     which accounts exist. A cache hit is faster than a miss; it reveals only

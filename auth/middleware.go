@@ -43,17 +43,22 @@ func AccountFrom(ctx context.Context) (Account, bool) {
 // decide: it should not send those here.
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, header := connLoginsFrom(r.Context()), r.Header.Get("Authorization")
+		if acct, ok := a.connCached(conn, header); ok {
+			next.ServeHTTP(w, r.WithContext(WithAccount(r.Context(), acct)))
+			return
+		}
 		user, password, ok := r.BasicAuth()
 		if !ok {
 			a.unauthorized(w, "authentication required")
 			return
 		}
 		name := Username(user)
-		if acct, ok := a.cached(user, password); ok {
+		if acct, expires, ok := a.cached(user, password); ok {
 			// Verified before: nothing to throttle. A guesser cannot get
 			// here without the password, and the owner keeps working while
 			// strangers are throttled on the same name.
-			next.ServeHTTP(w, r.WithContext(WithAccount(r.Context(), acct)))
+			a.letThrough(w, r, next, conn, header, acct, expires)
 			return
 		}
 		if a.limiter != nil {
@@ -64,7 +69,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 				return
 			}
 		}
-		acct, ok := a.Verify(user, password)
+		acct, expires, ok := a.verify(user, password)
 		if a.limiter != nil {
 			a.limiter.Record(r, name, ok)
 		}
@@ -73,8 +78,19 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			a.unauthorized(w, "wrong user name or password")
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(WithAccount(r.Context(), acct)))
+		a.letThrough(w, r, next, conn, header, acct, expires)
 	})
+}
+
+// letThrough serves a verified request, remembering the login on its
+// connection; acct.PasswordHash is the hash it was verified against, and
+// never goes further.
+func (a *Authenticator) letThrough(w http.ResponseWriter, r *http.Request, next http.Handler, conn *connLogins, header string, acct Account, expires time.Time) {
+	if !expires.IsZero() {
+		a.rememberConn(conn, header, acct.Name, acct.PasswordHash, expires)
+	}
+	acct.PasswordHash = ""
+	next.ServeHTTP(w, r.WithContext(WithAccount(r.Context(), acct)))
 }
 
 func (a *Authenticator) unauthorized(w http.ResponseWriter, msg string) {

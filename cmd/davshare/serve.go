@@ -196,7 +196,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		ReadHeaderTimeout: time.Duration(cfg.Limits.ReadHeaderTimeout),
 		IdleTimeout:       time.Duration(cfg.Limits.IdleTimeout),
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
-		ConnContext:       server.ConnContext,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return auth.ConnContext(server.ConnContext(ctx, c), c)
+		},
 	}
 	err = server.Run(ctx, httpSrv, func() error {
 		if certFile != "" {

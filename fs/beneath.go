@@ -107,8 +107,66 @@ func (r *RootFs) openBeneath(name, rel string, flag int) (*os.File, bool, error)
 	if !handled || err != nil {
 		return nil, handled, err
 	}
-	// Named as os.Root names what it opens.
-	return os.NewFile(uintptr(fd), strings.TrimSuffix(r.root.Name(), "/")+"/"+rel), true, nil
+	return r.newFile(fd, rel), true, nil
+}
+
+// newFile makes an *os.File of a descriptor openat2 gave for rel, named as
+// os.Root names what it opens.
+func (r *RootFs) newFile(fd int, rel string) *os.File {
+	return os.NewFile(uintptr(fd), strings.TrimSuffix(r.root.Name(), "/")+"/"+rel)
+}
+
+// readWhole is Namespace.ReadAt's fast path: open name with openat2, fstat
+// it, and read a regular file that fits in buf (data); anything larger, or
+// a folder, comes back open (f). A FIFO, socket or device is refused.
+// handled is false when os.Root must open the name.
+func (r *RootFs) readWhole(name string, buf []byte) (data []byte, f *os.File, fi os.FileInfo, handled bool, err error) {
+	_, rel, err := r.at("open", name)
+	if err != nil {
+		return nil, nil, nil, true, err
+	}
+	// O_NONBLOCK: never wait for a FIFO's writer (it is refused below).
+	fd, handled, err := r.openat2("open", name, rel, unix.O_RDONLY|unix.O_NONBLOCK)
+	if !handled || err != nil {
+		return nil, nil, nil, handled, err
+	}
+	si := &statInfo{name: path.Base(rel)}
+	if err := unix.Fstat(fd, &si.st); err != nil {
+		unix.Close(fd)
+		return nil, nil, nil, true, &fs.PathError{Op: "stat", Path: name, Err: err}
+	}
+	switch {
+	case Special(si):
+		unix.Close(fd)
+		return nil, nil, nil, true, NotRegular("open", name)
+	case si.Mode().IsRegular() && si.st.Size <= int64(len(buf)):
+		data, err := preadAll(fd, buf[:si.st.Size])
+		unix.Close(fd)
+		if err != nil {
+			return nil, nil, nil, true, &fs.PathError{Op: "read", Path: name, Err: err}
+		}
+		return data, nil, si, true, nil
+	}
+	return nil, r.newFile(fd, rel), si, true, nil
+}
+
+// preadAll fills b from the start of the file, or less if the file has
+// shrunk since it was stat'ed.
+func preadAll(fd int, b []byte) ([]byte, error) {
+	n := 0
+	for n < len(b) {
+		m, err := unix.Pread(fd, b[n:], int64(n))
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return nil, err
+		case m == 0:
+			return b[:n], nil
+		}
+		n += m
+	}
+	return b[:n], nil
 }
 
 // inParent runs fn on the directory holding rel and rel's last element.

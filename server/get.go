@@ -1,6 +1,12 @@
 package server
 
-import "net/http"
+import (
+	"bytes"
+	"io"
+	"net/http"
+
+	dsfs "github.com/davshare/davshare/fs"
+)
 
 // smallGet is the largest body sent in one write with its headers.
 const smallGet = 64 << 10
@@ -12,7 +18,8 @@ const smallGet = 64 << 10
 // reports: ETag is getetag, Content-Type is getcontenttype (from the name,
 // never from the content: an uploaded file is not sniffed into text/html),
 // Last-Modified is getlastmodified. http.ServeContent then answers ranges,
-// conditional requests (304, 412) and HEAD, and sends the body with
+// conditional requests (304, 412) and HEAD, and sends the body: a small
+// file from memory, read in one pread(2) (fs.ReadAt), a larger one with
 // sendfile(2) from the *os.File.
 func (q *request) get() {
 	loc, err := q.ns.Resolve(q.name)
@@ -20,12 +27,24 @@ func (q *request) get() {
 		q.fail(err)
 		return
 	}
-	f, fi, err := q.ns.OpenAt(loc)
+	var c dsfs.Content
+	if q.r.Method == http.MethodGet {
+		// A small file is read whole into a pooled buffer (fs.ReadAt);
+		// HEAD reads nothing.
+		buf := q.s.readBufs.Get().(*[]byte)
+		defer q.s.readBufs.Put(buf)
+		c, err = q.ns.ReadAt(loc, *buf)
+	} else {
+		c.File, c.Info, err = q.ns.OpenAt(loc)
+	}
 	if err != nil {
 		q.fail(err)
 		return
 	}
-	defer f.Close()
+	if c.File != nil {
+		defer c.File.Close()
+	}
+	fi := c.Info
 	if fi.IsDir() {
 		// A collection keeps x/net/webdav's answer (405), which the
 		// authorization matrix pins; it is no hot path.
@@ -35,20 +54,24 @@ func (q *request) get() {
 	if fi.Size() <= smallGet && q.r.Method == http.MethodGet && q.r.ProtoMajor == 1 {
 		// Header block and body in one segment (cork.go). Under HTTP/2
 		// the connection's own goroutine writes, never this one.
-		if c := corkFrom(q.r.Context()); c != nil {
-			c.cork()
+		if cc := corkFrom(q.r.Context()); cc != nil {
+			cc.cork()
 			defer func() {
 				// Over TLS the body goes through net/http's buffers, not
 				// ReadFrom; they must be out before the cork is.
 				if f, ok := q.w.(http.Flusher); ok {
 					f.Flush()
 				}
-				c.uncork()
+				cc.uncork()
 			}()
 		}
 	}
 	h := q.w.Header()
 	h.Set("ETag", fi.StrongETag())
 	h.Set("Content-Type", fi.MimeType())
-	http.ServeContent(q.w, q.r, "", fi.ModTime(), f)
+	var content io.ReadSeeker = c.File
+	if c.File == nil {
+		content = bytes.NewReader(c.Data)
+	}
+	http.ServeContent(q.w, q.r, "", fi.ModTime(), content)
 }

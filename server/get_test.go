@@ -124,3 +124,27 @@ func TestGet(t *testing.T) {
 		})
 	}
 }
+
+// TestGetSizes: files on both sides of the size that GET reads into memory
+// (64 KiB; larger ones go out with sendfile) come back whole, and a range
+// of each is the right slice.
+func TestGetSizes(t *testing.T) {
+	e := newEnv(t)
+	for _, size := range []int{0, 1, 4096, 64<<10 - 1, 64 << 10, 64<<10 + 1, 300_000} {
+		content := strings.Repeat("davshare", size/8+1)[:size]
+		path := "/dav/files/alice/f-" + strconv.Itoa(size)
+		e.expect(201, "PUT", path, "alice", content)
+		resp, body := e.call("GET", path, "alice", "")
+		if resp.StatusCode != 200 || body != content || resp.Header.Get("Content-Length") != strconv.Itoa(size) {
+			t.Errorf("GET of %d bytes: status %d, %d bytes, Content-Length %q", size, resp.StatusCode, len(body), resp.Header.Get("Content-Length"))
+		}
+		if size < 2 {
+			continue
+		}
+		from, to := size/2-1, size/2
+		resp, body = e.call("GET", path, "alice", "", "Range", "bytes="+strconv.Itoa(from)+"-"+strconv.Itoa(to))
+		if resp.StatusCode != 206 || body != content[from:to+1] {
+			t.Errorf("range %d-%d of %d bytes: status %d, body %q, want %q", from, to, size, resp.StatusCode, body, content[from:to+1])
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/davshare/davshare/auth"
@@ -68,6 +69,9 @@ type Server struct {
 	metrics http.Handler // /metrics behind authentication; nil: not served
 	davHdr  string
 	started time.Time
+	// readBufs holds smallGet-byte buffers that GET reads small files
+	// into (get.go).
+	readBufs sync.Pool
 }
 
 // New builds the router.
@@ -82,6 +86,7 @@ func New(o Options) *Server {
 		o.BodyIdleTimeout = DefaultBodyIdleTimeout
 	}
 	s := &Server{Options: o, log: orDiscard(o.Logger), started: time.Now()}
+	s.readBufs.New = func() any { b := make([]byte, smallGet); return &b }
 	s.davHdr = "1, 2, 3"
 	if o.Sharing {
 		s.davHdr += ", resource-sharing"

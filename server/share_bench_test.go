@@ -80,3 +80,27 @@ func BenchmarkShareGet4K(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMoveAmongShares moves a file back and forth in a folder that is
+// not shared, while the owner has 0 or 50 shared folders (about what one ext4 home holds, sharing/doc.go): a MOVE that
+// touches no share must not cost more with more shares around.
+func BenchmarkMoveAmongShares(b *testing.B) {
+	for _, n := range []int{0, 50} {
+		b.Run(fmt.Sprintf("shares=%d", n), func(b *testing.B) {
+			e := newShareEnv(b, sharing.ModeInstant)
+			for i := range n {
+				dir := fmt.Sprintf("/dav/files/alice/s%03d/", i)
+				e.expect(201, "MKCOL", dir, "alice", "")
+				e.share(204, dir, "alice", sharee("/dav/principals/bob/", "read"))
+			}
+			e.expect(201, "MKCOL", "/dav/files/alice/work/", "alice", "")
+			e.expect(201, "PUT", "/dav/files/alice/work/a.txt", "alice", "x")
+			from, to := "/dav/files/alice/work/a.txt", "/dav/files/alice/work/b.txt"
+			b.ResetTimer()
+			for b.Loop() {
+				benchRequest(b, e, "MOVE", from, "alice", "", 201, "Destination", e.srv.URL+to)
+				from, to = to, from
+			}
+		})
+	}
+}

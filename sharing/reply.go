@@ -303,8 +303,12 @@ func (m *Manager) movedLocked(owner, from, to string) {
 			m.log.Error("sharing: write registry", "user", owner, "err", err)
 		}
 	}
-	m.syncTables(touched)
-	m.rebuild()
+	if regDirty || len(touched) > 0 {
+		// A move that touches no share (nearly all of them) leaves the
+		// snapshot as it is: rebuilding it is O(shares) under mu.
+		m.syncTables(touched)
+		m.rebuild()
+	}
 }
 
 // Removed implements fs.Observer: a WebDAV DELETE in user's tree. Shares
@@ -343,8 +347,10 @@ func (m *Manager) Removed(ctx context.Context, owner, name string) {
 			}
 		}
 	}
-	m.syncTables(touched)
-	m.rebuild()
+	if len(gone) > 0 || len(touched) > 0 {
+		m.syncTables(touched)
+		m.rebuild()
+	}
 }
 
 // endShares removes shares whose original is gone. Callers hold mu.

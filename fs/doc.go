@@ -14,7 +14,9 @@
 //     never from opening the file (style.md pitfall B.8);
 //   - writes that replace content go to a temporary file beside the target
 //     and are renamed into place after fsync, so a failed upload leaves the
-//     old content (pitfall F.29);
+//     old content (pitfall F.29); a big upload is handed to the disk 8 MiB
+//     at a time as it arrives (sync_file_range, atomic.go), so that fsync
+//     finds little left to write;
 //   - dead properties (RFC 4918 §4) live in one versioned extended attribute
 //     per resource, so a PROPPATCH is atomic and properties follow the file
 //     through renames, also by other programs;
@@ -23,7 +25,10 @@
 //   - listings are cached behind inotify(7) watches and names resolve with
 //     one openat2(2) RESOLVE_BENEATH call where no link is on the way
 //     (listcache.go, beneath.go): a repeated PROPFIND Depth 1 costs no
-//     system call per member, a GET two to open its file.
+//     system call per member, a GET of a small file four (open, fstat,
+//     pread, close: ReadAt);
+//   - FIFOs, sockets and devices are listed but never read (ErrNotRegular):
+//     opening one for reading would wait for a writer or never end.
 //
 // Security boundaries: a Namespace only reaches its owner's home and the
 // mounts that the MountSource grants; a mount reaches only the shared

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	dsfs "github.com/davshare/davshare/fs"
+	"github.com/davshare/davshare/internal/testbin"
 	"github.com/davshare/davshare/notify"
 )
 
@@ -92,9 +93,9 @@ func TestCrashSafety(t *testing.T) {
 			wg.Go(func() { w.run(ctx, p, wrnd) })
 		}
 		time.Sleep(time.Duration(rnd.Int64N(int64(maxKillDelay))))
-		p.cmd.Process.Signal(syscall.SIGKILL)
+		p.process.Cmd.Process.Signal(syscall.SIGKILL)
 		cancel() // also kills notify senders mid-write
-		<-p.exited
+		<-p.process.Exited()
 		wg.Wait()
 		p.client.CloseIdleConnections()
 		for _, w := range work {
@@ -103,7 +104,7 @@ func TestCrashSafety(t *testing.T) {
 			}
 		}
 		for _, f := range tempFiles(t, data, "files") {
-			if f.ctime.After(p.launched) {
+			if f.ctime.After(p.process.Started) {
 				killedMidUpload++
 				break
 			}
@@ -134,10 +135,10 @@ func checkAll(t *testing.T, p *proc, data string, work []workload) bool {
 	// Stale temporary files: once the startup sweep is done, none older
 	// than staleAge (before the launch) may remain.
 	p.waitLog(t, `stale temporary files swept" dir=notifications`, 10*time.Second) // the second of the two sweeps
-	cutoff := p.launched.Add(-staleAge - 200*time.Millisecond)
+	cutoff := p.process.Started.Add(-staleAge - 200*time.Millisecond)
 	for _, f := range tempFiles(t, data, "files", "notifications") {
 		if f.ctime.Before(cutoff) {
-			t.Errorf("%s (changed %v before the start) survived the startup sweep", f.path, p.launched.Sub(f.ctime))
+			t.Errorf("%s (changed %v before the start) survived the startup sweep", f.path, p.process.Started.Sub(f.ctime))
 		}
 	}
 	// No temporary file is visible over WebDAV.
@@ -158,7 +159,7 @@ var sweptRE = regexp.MustCompile(`stale temporary files swept.*removed=(\d+)`)
 // sweptCount is how many files the startup sweeps of p removed.
 func sweptCount(p *proc) int {
 	total := 0
-	for _, m := range sweptRE.FindAllStringSubmatch(p.stderr.String(), -1) {
+	for _, m := range sweptRE.FindAllStringSubmatch(p.process.Stderr.String(), -1) {
 		n, _ := strconv.Atoi(m[1])
 		total += n
 	}
@@ -344,7 +345,7 @@ func (n *notifications) run(ctx context.Context, p *proc, rnd *rand.Rand) {
 	for i := 0; ctx.Err() == nil; i++ {
 		cmd := exec.CommandContext(ctx, davshareBin, "notify", "send", "--data", n.data, "--to", crashUser,
 			"--level", "medium", fmt.Sprintf("notice %d: maintenance <tonight> & \"soon\"", rnd.IntN(1e6)))
-		cmd.Env = baseEnv()
+		cmd.Env = testbin.Env()
 		n.mu.Lock()
 		n.started++
 		n.mu.Unlock()

@@ -198,7 +198,7 @@ func (s *shares) check(t *testing.T, p *proc) {
 	}
 	s.mu.Lock()
 	s.checked++
-	s.redelivered += strings.Count(p.stderr.String(), redeliveredLog)
+	s.redelivered += strings.Count(p.process.Stderr.String(), redeliveredLog)
 	s.instances += accepted
 	s.maxAccepted = max(s.maxAccepted, accepted)
 	s.mu.Unlock()

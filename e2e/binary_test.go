@@ -20,7 +20,7 @@ import (
 func TestFirstStart(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, serverConfig{})
-	out := s.stdout.String()
+	out := s.proc.Stdout.String()
 	m := regexp.MustCompile(`created user admin with password (\S+)`).FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("first start did not print the admin password:\n%s", out)
@@ -60,7 +60,7 @@ func TestFirstStart(t *testing.T) {
 
 	// A second start finds the account: no new password, the old one works.
 	s2 := startServer(t, serverConfig{Data: s.Data})
-	if out := s2.stdout.String(); strings.Contains(out, "password") {
+	if out := s2.proc.Stdout.String(); strings.Contains(out, "password") {
 		t.Errorf("second start printed a password again:\n%s", out)
 	}
 	s2.expect(t, 207, "PROPFIND", "/dav/files/admin/", "admin", pw, nil, "Depth", "0")
@@ -150,8 +150,8 @@ func TestCLIFlagOrder(t *testing.T) {
 
 	s := startServer(t, serverConfig{Data: data,
 		Args: []string{"--listen", "127.0.0.1:0", "--data", data}})
-	if strings.Contains(s.stdout.String(), "password") {
-		t.Errorf("server created an admin although accounts exist:\n%s", s.stdout.String())
+	if strings.Contains(s.proc.Stdout.String(), "password") {
+		t.Errorf("server created an admin although accounts exist:\n%s", s.proc.Stdout.String())
 	}
 	s.expect(t, 207, "PROPFIND", "/dav/files/bob/", "bob", "bob-pw-2", nil, "Depth", "0")
 	s.expect(t, 401, "PROPFIND", "/dav/files/bob/", "bob", "bob-pw", nil, "Depth", "0")
@@ -186,7 +186,7 @@ func TestConfigSources(t *testing.T) {
 		s := startServer(t, serverConfig{Data: data, Args: []string{"--config", cfg}})
 		hasAccounts(t, data)
 		if !strings.Contains(s.log(), `"msg":`) {
-			t.Errorf("log.format = \"json\" from the file not applied; log:\n%s", s.stderr.String())
+			t.Errorf("log.format = \"json\" from the file not applied; log:\n%s", s.proc.Stderr.String())
 		}
 	})
 
@@ -339,8 +339,8 @@ func TestGracefulShutdown(t *testing.T) {
 	waitUntil(t, 5*time.Second, "the server to stop accepting connections", func() bool {
 		return !canDial(s.Addr)
 	})
-	if !s.running() {
-		t.Fatalf("server exited with an upload in flight: %v", s.cmd.ProcessState)
+	if !s.proc.Running() {
+		t.Fatalf("server exited with an upload in flight: %v", s.proc.Cmd.ProcessState)
 	}
 	for i := 1; i < chunks; i++ {
 		time.Sleep(100 * time.Millisecond)
@@ -382,7 +382,7 @@ func TestShutdownTimeout(t *testing.T) {
 	}
 	if code != 0 {
 		t.Errorf("exit status %d after SIGTERM with a stalled upload, want 0 (contract: finish in-flight requests, bounded, exit 0)\nstderr:\n%s",
-			code, s.stderr.String())
+			code, s.proc.Stderr.String())
 	}
 	u.pw.CloseWithError(io.ErrUnexpectedEOF)
 	if r := u.result(t); r.err == nil && r.status < 300 {

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/davshare/davshare/internal/testbin"
 )
 
 // The litmus suites run and the tests each must pass (litmus 0.13).
@@ -447,7 +449,7 @@ type cadaver struct {
 	t       *testing.T
 	cmd     *exec.Cmd
 	stdin   io.WriteCloser
-	out     *syncBuffer
+	out     *testbin.Buffer
 	seen    int // output already returned
 	prompts int // prompts seen so far
 	exited  chan struct{}
@@ -459,9 +461,9 @@ var cadaverPrompt = regexp.MustCompile(`dav:/[^\n>?]*> `)
 
 func startCadaver(t *testing.T, bin, url, home, dir string) *cadaver {
 	t.Helper()
-	c := &cadaver{t: t, cmd: exec.Command(bin, url), out: &syncBuffer{}, exited: make(chan struct{})}
+	c := &cadaver{t: t, cmd: exec.Command(bin, url), out: &testbin.Buffer{}, exited: make(chan struct{})}
 	c.cmd.Dir = dir
-	c.cmd.Env = append(baseEnv(), "HOME="+home)
+	c.cmd.Env = append(testbin.Env(), "HOME="+home)
 	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
 	var err error
 	if c.stdin, err = c.cmd.StdinPipe(); err != nil {

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/davshare/davshare/internal/testbin"
 )
 
 // gioTimeout bounds each gio command.
@@ -38,7 +40,7 @@ func startSessionBus(t *testing.T, runSession string, env []string) *sessionBus 
 	t.Helper()
 	b := &sessionBus{exited: make(chan struct{})}
 	b.cmd = exec.Command(runSession, "--", "sh", "-c", `printf '%s\n' "$DBUS_SESSION_BUS_ADDRESS"; exec cat >/dev/null`)
-	b.cmd.Env = append(baseEnv(), env...)
+	b.cmd.Env = append(testbin.Env(), env...)
 	var err error
 	if b.stdin, err = b.cmd.StdinPipe(); err != nil {
 		t.Fatal(err)
@@ -47,7 +49,7 @@ func startSessionBus(t *testing.T, runSession string, env []string) *sessionBus 
 	if err != nil {
 		t.Fatal(err)
 	}
-	stderr := &syncBuffer{}
+	stderr := &testbin.Buffer{}
 	b.cmd.Stderr = stderr
 	if err := b.cmd.Start(); err != nil {
 		t.Fatalf("dbus-run-session: %v", err)

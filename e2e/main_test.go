@@ -16,19 +16,18 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"github.com/davshare/davshare/internal/testbin"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/davshare/davshare/internal/testbin"
 )
 
 // Bounds on every wait. The server's default shutdown grace is 15 s, so a
@@ -36,7 +35,6 @@ import (
 const (
 	startTimeout   = 30 * time.Second
 	stopTimeout    = 25 * time.Second
-	cliTimeout     = 30 * time.Second
 	requestTimeout = 30 * time.Second
 	// accountDelay is how soon the contract says a CLI change to the
 	// accounts must reach a running server.
@@ -73,74 +71,23 @@ func requireTool(t testing.TB, name, pkg string) string {
 	return ""
 }
 
-// baseEnv is the test process's environment without DAVSHARE_* variables,
-// so a developer's settings cannot leak into the server under test.
-func baseEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "DAVSHARE_") {
-			env = append(env, kv)
-		}
-	}
-	return env
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and many readers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // cli runs the davshare binary with args and stdin and returns its output
 // and exit code.
 func cli(t testing.TB, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary(t), args...)
-	cmd.Env = baseEnv()
-	cmd.Stdin = strings.NewReader(stdin)
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &exit) && ctx.Err() == nil:
-		code = exit.ExitCode()
-	default:
-		t.Fatalf("davshare %s: %v (stderr: %s)", strings.Join(args, " "), err, e.String())
-	}
-	return o.String(), e.String(), code
+	return testbin.Run(t, binary(t), stdin, args...)
 }
 
 // mustCLI is cli that fails the test unless davshare exits 0.
 func mustCLI(t testing.TB, stdin string, args ...string) string {
 	t.Helper()
-	out, errOut, code := cli(t, stdin, args...)
-	if code != 0 {
-		t.Fatalf("davshare %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, out, errOut)
-	}
-	return out
+	return testbin.MustRun(t, binary(t), stdin, args...)
 }
 
 // addUser creates an account with the CLI, as an admin would.
 func addUser(t testing.TB, data, name, password string) {
 	t.Helper()
-	mustCLI(t, password+"\n", "user", "add", name, "--data", data,
-		"--email", name+"@example.com", "--display-name", "User "+name, "--password-stdin")
+	testbin.AddUser(t, binary(t), data, name, password, "--email", name+"@example.com", "--display-name", "User "+name)
 }
 
 // server is one running davshare process.
@@ -150,10 +97,7 @@ type server struct {
 	URL    string // http://127.0.0.1:PORT (or https://), no trailing slash
 	Addr   string // 127.0.0.1:PORT
 	client *http.Client
-	cmd    *exec.Cmd
-	stdout *syncBuffer
-	stderr *syncBuffer
-	exited chan struct{} // closed once the process has been reaped
+	proc   *testbin.Process
 }
 
 // serverConfig says how to start a server. The zero value starts
@@ -170,8 +114,6 @@ type serverConfig struct {
 	CACert string
 }
 
-var servingLine = regexp.MustCompile(`(?m)^davshare serving (.+) on (https?://(\S+))$`)
-
 // startServer starts davshare and waits until it prints its serving line
 // and answers /healthz. The server is stopped with SIGTERM when the test
 // ends, and must then exit 0; its output is logged if the test failed.
@@ -185,26 +127,12 @@ func startServer(t testing.TB, c serverConfig) *server {
 	if args == nil {
 		args = []string{"--data", c.Data, "--listen", "127.0.0.1:0", "--log-level", "debug"}
 	}
-	s := &server{
-		t:      t,
-		Data:   c.Data,
-		cmd:    exec.Command(bin, append([]string{"serve"}, args...)...),
-		stdout: &syncBuffer{},
-		stderr: &syncBuffer{},
-		exited: make(chan struct{}),
-	}
-	s.cmd.Env = append(baseEnv(), c.Env...)
-	s.cmd.Dir = c.Dir
-	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("starting davshare: %v", err)
-	}
-	go func() {
-		s.cmd.Wait() // the exit status is read from ProcessState
-		close(s.exited)
-	}()
+	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
+	cmd.Env = append(testbin.Env(), c.Env...)
+	cmd.Dir = c.Dir
+	s := &server{t: t, Data: c.Data, proc: testbin.Start(t, cmd)}
 	t.Cleanup(func() {
-		if s.running() {
+		if s.proc.Running() {
 			s.stop(t, syscall.SIGTERM)
 		}
 		if t.Failed() {
@@ -212,23 +140,15 @@ func startServer(t testing.TB, c serverConfig) *server {
 		}
 	})
 
-	var m []string
-	waitUntil(t, startTimeout, "davshare to print its serving line", func() bool {
-		if !s.running() {
-			s.dumpLogs(t)
-			t.Fatalf("davshare exited during start: %v", s.cmd.ProcessState)
-		}
-		m = servingLine.FindStringSubmatch(s.stdout.String())
-		return m != nil
-	})
+	serving := s.proc.WaitServing(t, startTimeout)
 	want := c.WantData
 	if want == "" {
 		want = c.Data
 	}
-	if m[1] != want {
-		t.Errorf("serving line names data directory %q, want %q", m[1], want)
+	if serving.Data != want {
+		t.Errorf("serving line names data directory %q, want %q", serving.Data, want)
 	}
-	s.URL, s.Addr = m[2], m[3]
+	s.URL, s.Addr = serving.URL, serving.Addr
 	s.client = &http.Client{Timeout: requestTimeout}
 	if strings.HasPrefix(s.URL, "https:") {
 		ca := c.CACert
@@ -245,14 +165,7 @@ func startServer(t testing.TB, c serverConfig) *server {
 		}
 		s.client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
 	}
-	waitUntil(t, startTimeout, "GET /healthz to answer 200", func() bool {
-		resp, err := s.client.Get(s.URL + "/healthz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	testbin.WaitHealthy(t, s.client, s.URL, startTimeout)
 	return s
 }
 
@@ -272,23 +185,14 @@ func newServer(t testing.TB, users map[string]string) *server {
 // waits a second first.
 func (s *server) log() string {
 	time.Sleep(time.Second)
-	return s.stderr.String()
-}
-
-func (s *server) running() bool {
-	select {
-	case <-s.exited:
-		return false
-	default:
-		return true
-	}
+	return s.proc.Stderr.String()
 }
 
 // signal sends sig to the server process (only ever to the process this
 // test started).
 func (s *server) signal(t testing.TB, sig os.Signal) {
 	t.Helper()
-	if err := s.cmd.Process.Signal(sig); err != nil {
+	if err := s.proc.Cmd.Process.Signal(sig); err != nil {
 		t.Fatalf("signal %v: %v", sig, err)
 	}
 }
@@ -297,37 +201,24 @@ func (s *server) signal(t testing.TB, sig os.Signal) {
 // code; it kills the process and fails the test if it does not exit.
 func (s *server) waitExit(t testing.TB, d time.Duration) int {
 	t.Helper()
-	select {
-	case <-s.exited:
-		return s.cmd.ProcessState.ExitCode()
-	case <-time.After(d):
+	code, ok := s.proc.WaitExit(d)
+	if !ok {
+		t.Fatalf("davshare did not exit within %v; killed", d)
 	}
-	s.cmd.Process.Kill()
-	<-s.exited
-	t.Fatalf("davshare did not exit within %v; killed", d)
-	return -1
+	return code
 }
 
 // stop sends sig and requires a clean exit (status 0) within stopTimeout.
 func (s *server) stop(t testing.TB, sig os.Signal) {
 	t.Helper()
-	s.signal(t, sig)
-	if code := s.waitExit(t, stopTimeout); code != 0 {
-		t.Errorf("davshare exited with status %d after %v, want 0", code, sig)
-	}
+	s.proc.Stop(t, sig, stopTimeout)
 }
 
 func (s *server) dumpLogs(t testing.TB) {
 	t.Helper()
 	const max = 256 << 10
-	tail := func(s string) string {
-		if len(s) > max {
-			return "…" + s[len(s)-max:]
-		}
-		return s
-	}
-	t.Logf("davshare stdout:\n%s", tail(s.stdout.String()))
-	t.Logf("davshare stderr (log):\n%s", tail(s.stderr.String()))
+	t.Logf("davshare stdout:\n%s", s.proc.Stdout.Tail(max))
+	t.Logf("davshare stderr (log):\n%s", s.proc.Stderr.Tail(max))
 }
 
 // filesURL is the URL of a user's home collection, with a trailing slash.
@@ -423,7 +314,7 @@ func runTool(t testing.TB, d time.Duration, dir string, env []string, stdin io.R
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
-	cmd.Env = append(baseEnv(), env...)
+	cmd.Env = append(testbin.Env(), env...)
 	cmd.Stdin = stdin
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -28,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/davshare/davshare/internal/testbin"
 	"golang.org/x/sys/unix"
 )
 
@@ -420,10 +421,10 @@ func openPTY(t *testing.T) (master, slave *os.File) {
 func startCadaverTTY(t *testing.T, bin, url, home, dir string) *cadaver {
 	t.Helper()
 	master, slave := openPTY(t)
-	c := &cadaver{t: t, cmd: exec.Command(bin, url), out: &syncBuffer{}, exited: make(chan struct{}), stdin: master}
+	c := &cadaver{t: t, cmd: exec.Command(bin, url), out: &testbin.Buffer{}, exited: make(chan struct{}), stdin: master}
 	c.cmd.Dir = dir
 	// TERM=dumb: readline echoes plain text, without escape sequences.
-	c.cmd.Env = append(baseEnv(), "HOME="+home, "TERM=dumb")
+	c.cmd.Env = append(testbin.Env(), "HOME="+home, "TERM=dumb")
 	c.cmd.Stdin = slave
 	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
 	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}

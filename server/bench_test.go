@@ -21,15 +21,9 @@ import (
 // properties file managers ask for, through the real router and HTTP.
 func BenchmarkPropfindDepth1(b *testing.B) {
 	const files = 1000
-	data := b.TempDir()
-	if err := dsfs.ProbeXattrs(data); err != nil {
-		b.Skipf("no user xattrs: %v", err)
-	}
+	data := newData(b, passwords, "alice")
 	store, err := auth.Open(data, nil)
 	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := store.Add("alice", "alice@example.org", "Alice", passwords["alice"]); err != nil {
 		b.Fatal(err)
 	}
 	dir := filepath.Join(data, "files", "alice", "big")

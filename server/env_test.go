@@ -33,6 +33,16 @@ var passwords = map[string]string{"alice": "alice-secret", "bob": "bob-secret"}
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	e := &env{t: t, data: newData(t, passwords, "alice", "bob")}
+	e.start()
+	return e
+}
+
+// newData makes a data directory with the given users (password from
+// passwordOf, e-mail NAME@example.org, display name Name), skipping the
+// test where the file system has no user xattrs.
+func newData(t testing.TB, passwordOf map[string]string, users ...string) string {
+	t.Helper()
 	data := t.TempDir()
 	if err := dsfs.ProbeXattrs(data); err != nil {
 		t.Skipf("no user xattrs in the test directory: %v", err)
@@ -41,17 +51,15 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.SetHashCost(bcrypt.MinCost); err != nil { // default cost makes every env cost ~0.5 s under -race
+	if err := store.SetHashCost(bcrypt.MinCost); err != nil { // the default cost makes every data directory cost ~0.5 s under -race
 		t.Fatal(err)
 	}
-	for _, u := range []string{"alice", "bob"} {
-		if _, err := store.Add(auth.Username(u), u+"@example.org", strings.ToUpper(u[:1])+u[1:], passwords[u]); err != nil {
+	for _, u := range users {
+		if _, err := store.Add(auth.Username(u), u+"@example.org", strings.ToUpper(u[:1])+u[1:], passwordOf[u]); err != nil {
 			t.Fatal(err)
 		}
 	}
-	e := &env{t: t, data: data}
-	e.start()
-	return e
+	return data
 }
 
 // start serves the data directory with fresh in-memory state, as a
@@ -93,38 +101,46 @@ func (e *env) restart() {
 	e.start()
 }
 
-// do sends a request as user ("" for anonymous) with header pairs.
-func (e *env) do(method, path, user, body string, hdr ...string) *http.Response {
+// call sends a request as user ("" for anonymous) with header pairs and
+// returns the response with its body read.
+func (e *env) call(method, path, user, body string, hdr ...string) (*http.Response, string) {
 	e.t.Helper()
+	return send(e.t, http.DefaultClient, newRequest(e.t, method, e.srv.URL+path, user, passwords[user], body, hdr...))
+}
+
+// newRequest is a request for url with Basic credentials (none when user
+// is "") and header pairs.
+func newRequest(t testing.TB, method, url, user, pass, body string, hdr ...string) *http.Request {
+	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	if user != "" {
-		req.SetBasicAuth(user, passwords[user])
+		req.SetBasicAuth(user, pass)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return resp
+	return req
 }
 
-// call is do, reading and closing the body.
-func (e *env) call(method, path, user, body string, hdr ...string) (*http.Response, string) {
-	e.t.Helper()
-	resp := e.do(method, path, user, body, hdr...)
+// send sends req through client and returns the response with its body
+// read and closed.
+func send(t testing.TB, client *http.Client, req *http.Request) (*http.Response, string) {
+	t.Helper()
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return resp, string(b)
 }

@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -41,15 +40,9 @@ type opsConfig struct {
 
 func newOpsEnv(t *testing.T, c opsConfig) *opsEnv {
 	t.Helper()
-	data := t.TempDir()
-	if err := dsfs.ProbeXattrs(data); err != nil {
-		t.Skipf("no user xattrs in the test directory: %v", err)
-	}
+	data := newData(t, passwords, "alice")
 	store, err := auth.Open(data, nil)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := store.Add("alice", "alice@example.org", "Alice", "alice-secret"); err != nil {
 		t.Fatal(err)
 	}
 	ns, err := notify.Open(data, notify.Options{}, nil)
@@ -84,30 +77,8 @@ func newOpsEnv(t *testing.T, c opsConfig) *opsEnv {
 
 func (e *opsEnv) call(method, path, user, pass, body string, hdr ...string) (int, string) {
 	e.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, e.srv.URL+path, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if user != "" {
-		req.SetBasicAuth(user, pass)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := e.srv.Client().Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
+	resp, b := send(e.t, e.srv.Client(), newRequest(e.t, method, e.srv.URL+path, user, pass, body, hdr...))
+	return resp.StatusCode, b
 }
 
 // scrape reads the registry the way Prometheus would, through the handler,

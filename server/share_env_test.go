@@ -43,22 +43,7 @@ var sharePasswords = map[string]string{"alice": "alice-pw", "bob": "bob-pw", "ca
 
 func newShareEnv(t testing.TB, mode sharing.Mode) *shareEnv {
 	t.Helper()
-	data := t.TempDir()
-	if err := dsfs.ProbeXattrs(data); err != nil {
-		t.Skipf("no user xattrs in the test directory: %v", err)
-	}
-	store, err := auth.Open(data, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.SetHashCost(bcrypt.MinCost); err != nil { // the default cost is slow under -race
-		t.Fatal(err)
-	}
-	for _, u := range []string{"alice", "bob", "carol"} {
-		if _, err := store.Add(auth.Username(u), u+"@example.org", strings.ToUpper(u[:1])+u[1:], sharePasswords[u]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	data := newData(t, sharePasswords, "alice", "bob", "carol")
 	e := &shareEnv{t: t, data: data, mode: mode}
 	e.start()
 	t.Cleanup(e.close)
@@ -143,34 +128,11 @@ func (e *shareEnv) addUser(name string) {
 // with its body read.
 func (e *shareEnv) call(method, p, user, body string, hdr ...string) (*http.Response, string) {
 	e.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
 	target := p
 	if !strings.HasPrefix(p, "http") {
 		target = e.srv.URL + p
 	}
-	req, err := http.NewRequest(method, target, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if user != "" {
-		req.SetBasicAuth(user, sharePasswords[user])
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return resp, string(b)
+	return send(e.t, http.DefaultClient, newRequest(e.t, method, target, user, sharePasswords[user], body, hdr...))
 }
 
 func (e *shareEnv) expect(status int, method, p, user, body string, hdr ...string) (*http.Response, string) {

@@ -26,7 +26,6 @@ import (
 	"crypto/sha256"
 	"flag"
 	"fmt"
-	"github.com/davshare/davshare/internal/testbin"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -35,7 +34,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,6 +41,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/davshare/davshare/internal/testbin"
 )
 
 var duration = flag.Duration("soak.duration", 0, "how long the load lasts (default 2m, 10s with -short; or SOAK_DURATION)")
@@ -91,7 +91,7 @@ func TestSoak(t *testing.T) {
 	}
 	data := filepath.Join(dir, "data")
 	for _, u := range users {
-		run(t, password(u)+"\n", bin, "user", "add", u, "--data", data, "--email", u+"@example.org", "--password-stdin")
+		testbin.AddUser(t, bin, data, u, password(u), "--email", u+"@example.org")
 	}
 	srv := startServer(t, bin, data)
 	s := &soak{srv: srv, t: t, valid: map[string]map[[32]byte]bool{}}
@@ -148,92 +148,31 @@ func TestSoak(t *testing.T) {
 	srv.stop(t)
 }
 
-func run(t *testing.T, stdin string, name string, args ...string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = serverEnv()
-	cmd.Stdin = strings.NewReader(stdin)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-}
-
-// serverEnv is the environment without DAVSHARE_* settings.
-func serverEnv() []string {
-	return slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "DAVSHARE_") })
-}
-
 // server is the running binary.
 type server struct {
-	cmd     *exec.Cmd
+	proc    *testbin.Process
 	url     string
 	metrics string
-	exited  chan struct{}
-	log     *os.File
 }
-
-var (
-	servingRE = regexp.MustCompile(`(?m)^davshare serving .+ on (http://\S+)$`)
-	metricsRE = regexp.MustCompile(`(?m)^davshare metrics on (http://\S+)$`)
-)
 
 func startServer(t *testing.T, bin, data string) *server {
 	t.Helper()
-	dir := t.TempDir()
-	logf, err := os.Create(filepath.Join(dir, "server.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := os.Create(filepath.Join(dir, "server.out"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	s := &server{exited: make(chan struct{}), log: logf}
-	s.cmd = exec.Command(bin, "serve", "--data", data, "--listen", "127.0.0.1:0")
+	cmd := exec.Command(bin, "serve", "--data", data, "--listen", "127.0.0.1:0")
 	// The login throttle keeps its defaults: 64 clients of three users on
 	// one address, every password right, must never see a 429.
-	s.cmd.Env = append(serverEnv(), "DAVSHARE_METRICS_LISTEN=127.0.0.1:0", "DAVSHARE_LOG_LEVEL=warn")
-	s.cmd.Stdout, s.cmd.Stderr = out, logf
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
+	cmd.Env = append(testbin.Env(), "DAVSHARE_METRICS_LISTEN=127.0.0.1:0", "DAVSHARE_LOG_LEVEL=warn")
+	s := &server{proc: testbin.Start(t, cmd)}
+	serving := s.proc.WaitServing(t, 30*time.Second)
+	if serving.Metrics == "" {
+		t.Fatalf("davshare printed no metrics line:\n%s", s.proc.Stdout.String())
 	}
-	go func() { s.cmd.Wait(); close(s.exited) }()
-	t.Cleanup(func() {
-		s.cmd.Process.Signal(syscall.SIGKILL)
-		<-s.exited
-		logf.Close()
-	})
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		stdout, _ := os.ReadFile(out.Name())
-		if m, mm := servingRE.FindSubmatch(stdout), metricsRE.FindSubmatch(stdout); m != nil && mm != nil {
-			s.url, s.metrics = string(m[1]), string(mm[1])
-			return s
-		}
-		select {
-		case <-s.exited:
-			t.Fatalf("davshare exited during start: %s", s.logTail())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("davshare did not start within 30s: %s", s.logTail())
-		}
-	}
-}
-
-func (s *server) logTail() string {
-	b, _ := os.ReadFile(s.log.Name())
-	if len(b) > 4000 {
-		b = b[len(b)-4000:]
-	}
-	return string(b)
+	s.url, s.metrics = serving.URL, serving.Metrics
+	return s
 }
 
 // countFDs counts the server's open file descriptors.
 func (s *server) countFDs() (int, error) {
-	ents, err := os.ReadDir("/proc/" + strconv.Itoa(s.cmd.Process.Pid) + "/fd")
+	ents, err := os.ReadDir("/proc/" + strconv.Itoa(s.proc.Cmd.Process.Pid) + "/fd")
 	return len(ents), err
 }
 
@@ -272,15 +211,15 @@ func (s *server) goroutines(t *testing.T) int {
 	return n
 }
 
+// stop sends SIGTERM and waits, bounded; unlike e2e and crashtest, the
+// soak does not assert the exit status.
 func (s *server) stop(t *testing.T) {
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(30 * time.Second):
-		t.Error("davshare did not stop within 30s of SIGTERM")
+	s.proc.Cmd.Process.Signal(syscall.SIGTERM)
+	if _, ok := s.proc.WaitExit(30 * time.Second); !ok {
+		t.Error("davshare did not stop within 30s of SIGTERM; killed")
 	}
 	if t.Failed() {
-		t.Logf("server log (tail):\n%s", s.logTail())
+		t.Logf("server log (tail):\n%s", s.proc.Stderr.Tail(4000))
 	}
 }
 

@@ -1,6 +1,8 @@
-// Package testbin builds the davshare binary for the test packages that
-// drive it as a separate process (e2e, crashtest, soak): one place for the
-// build command and for when not to build.
+// Package testbin builds and runs the davshare binary for the test
+// packages that drive it as a separate process (e2e, crashtest, soak): one
+// place for the build command and for when not to build, for the CLI runs
+// (an environment without DAVSHARE_* settings, a timeout), and for starting
+// a server, waiting for its serving line and stopping it by its PID.
 package testbin
 
 import (

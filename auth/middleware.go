@@ -86,9 +86,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 // connection; acct.PasswordHash is the hash it was verified against, and
 // never goes further.
 func (a *Authenticator) letThrough(w http.ResponseWriter, r *http.Request, next http.Handler, conn *connLogins, header string, acct Account, expires time.Time) {
-	if !expires.IsZero() {
-		a.rememberConn(conn, header, acct.Name, acct.PasswordHash, expires)
-	}
+	a.rememberConn(conn, header, acct.Name, acct.PasswordHash, expires)
 	acct.PasswordHash = ""
 	next.ServeHTTP(w, r.WithContext(WithAccount(r.Context(), acct)))
 }

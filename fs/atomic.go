@@ -13,7 +13,6 @@ import (
 	"os"
 	"path"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/davshare/davshare/internal/davxml"
@@ -252,7 +251,7 @@ func (u *upload) carryRecords(f *os.File) {
 	if !ok {
 		return
 	}
-	old, err := r.openFile(u.path, os.O_RDONLY|syscall.O_NONBLOCK, 0) // never block on a FIFO
+	old, err := r.openFile(u.path, os.O_RDONLY, 0) // openFile never waits on a FIFO
 	if err != nil {
 		return
 	}

@@ -22,8 +22,8 @@ type Content struct {
 // into buf and closed at once. Why: such a file never becomes an *os.File
 // (no poller registration, no finalizer, a plain close) and is read in one
 // pread(2), where net/http's ReadFrom reads the first 512 bytes apart. On
-// a 4 KiB GET that is about a tenth of the server's CPU. Anything else is
-// opened as by OpenAt. buf must not be empty.
+// a 4 KiB GET that is about a tenth of the server's CPU. Anything else,
+// and everything when buf is empty, is opened as by OpenAt.
 func (ns *Namespace) ReadAt(loc Location, buf []byte) (Content, error) {
 	if r, ok := loc.Tree.Fs.(*RootFs); ok && len(buf) > 0 {
 		data, f, fi, handled, err := r.readWhole(loc.Path, buf)

@@ -1,7 +1,10 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -298,4 +301,37 @@ func TestGoldenResponses(t *testing.T) {
 			golden(t, tc.name, body)
 		})
 	}
+}
+
+// TestPropfindLongListing: a listing many times the multistatus buffer
+// (davxml flushAt, 32 KiB) goes out in pieces; the document must still be
+// one well-formed multistatus with every member once.
+func TestPropfindLongListing(t *testing.T) {
+	e := newEnv(t)
+	dir := filepath.Join(e.home("alice"), "many")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const n = 600 // about 250 KB of XML
+	for i := range n {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("file-with-a-longish-name-%04d.txt", i)), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, body := e.expect(207, "PROPFIND", "/dav/files/alice/many/", "alice", "", "Depth", "1")
+	if len(body) < 4*32<<10 {
+		t.Fatalf("the listing is %d bytes: too short to cross the buffer several times", len(body))
+	}
+	ms := parseMultistatus(t, body)
+	seen := map[string]bool{}
+	for _, r := range ms.Responses {
+		if seen[r.Href] {
+			t.Errorf("%s listed twice", r.Href)
+		}
+		seen[r.Href] = true
+	}
+	if len(seen) != n+1 {
+		t.Errorf("%d responses, want %d", len(seen), n+1)
+	}
+	ms.response(t, "/dav/files/alice/many/file-with-a-longish-name-0599.txt")
 }

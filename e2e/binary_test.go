@@ -148,6 +148,25 @@ func TestCLIFlagOrder(t *testing.T) {
 		}
 	}
 
+	// A refused command leaves no data directory behind, and only "add"
+	// makes one: a mistyped --data must not start an empty server tree.
+	fresh := filepath.Join(t.TempDir(), "never")
+	for _, args := range [][]string{
+		{"user", "add", "eve", "--data", fresh, "--password-stdin"},
+		{"user", "add", "--data", fresh, "--email", "eve@example.com", "--password-stdin"},
+		{"user", "frobnicate", "--data", fresh},
+		{"user", "list", "--data", fresh},
+		{"user", "del", "eve", "--data", fresh},
+		{"user", "passwd", "eve", "--data", fresh, "--password-stdin"},
+	} {
+		if _, errOut, code := cli(t, "eve-pw\n", args...); code == 0 || errOut == "" {
+			t.Errorf("davshare %s: exit %d, stderr %q; want an error", strings.Join(args, " "), code, errOut)
+		}
+		if _, err := os.Stat(fresh); !os.IsNotExist(err) {
+			t.Fatalf("davshare %s left %s behind (stat: %v)", strings.Join(args, " "), fresh, err)
+		}
+	}
+
 	s := startServer(t, serverConfig{Data: data,
 		Args: []string{"--listen", "127.0.0.1:0", "--data", data}})
 	if strings.Contains(s.proc.Stdout.String(), "password") {

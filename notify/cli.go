@@ -53,7 +53,8 @@ func SendSystemStatus(dataDir string, b Broadcast) (Sent, error) {
 	}
 	root, err := os.OpenRoot(Dir(dataDir))
 	if err != nil {
-		return Sent{}, fmt.Errorf("notify: open %s: %w", Dir(dataDir), err)
+		// err names the folder already.
+		return Sent{}, fmt.Errorf("notify: no notification store in %s: %w", dataDir, err)
 	}
 	defer root.Close()
 	users := b.To

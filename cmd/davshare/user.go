@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -41,10 +42,6 @@ func userCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(pos) == 0 {
 		return usageError("user: missing subcommand")
 	}
-	store, err := auth.Open(*data, nil)
-	if err != nil {
-		return err
-	}
 	name := func() (auth.Username, error) {
 		if len(pos) != 2 {
 			return "", usageError(fmt.Sprintf("user %s: expected one NAME", pos[0]))
@@ -61,42 +58,57 @@ func userCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 		}
 		return strings.TrimRight(line, "\r\n"), nil
 	}
+	// Everything the command line says is checked before the data
+	// directory is touched, and only "add" creates one: a mistyped
+	// command or --data leaves nothing behind.
+	var n auth.Username
+	var pw string
 	switch pos[0] {
 	case "add":
-		n, err := name()
-		if err != nil {
-			return err
+		if n, err = name(); err == nil && *email == "" {
+			err = usageError("user add: --email is required")
 		}
-		if *email == "" {
-			return usageError("user add: --email is required")
+		if err == nil {
+			pw, err = password()
 		}
-		pw, err := password()
-		if err != nil {
-			return err
+	case "passwd":
+		if n, err = name(); err == nil {
+			pw, err = password()
 		}
+	case "del":
+		n, err = name()
+	case "list":
+		if len(pos) != 1 {
+			err = usageError("user list: takes no NAME")
+		}
+	default:
+		err = usageError(fmt.Sprintf("user: unknown subcommand %q", pos[0]))
+	}
+	if err != nil {
+		return err
+	}
+	if pos[0] != "add" {
+		if _, err := os.Stat(*data); err != nil {
+			return fmt.Errorf("no data directory at %s (davshare user add creates one): %w", *data, err)
+		}
+	}
+	store, err := auth.Open(*data, nil)
+	if err != nil {
+		return err
+	}
+	switch pos[0] {
+	case "add":
 		acct, err := store.Add(n, *email, *display, pw)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "added user %s <%s>\n", acct.Name, acct.Email)
 	case "passwd":
-		n, err := name()
-		if err != nil {
-			return err
-		}
-		pw, err := password()
-		if err != nil {
-			return err
-		}
 		if err := store.SetPassword(n, pw); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "changed the password of %s\n", n)
 	case "del":
-		n, err := name()
-		if err != nil {
-			return err
-		}
 		if err := store.Delete(n); err != nil {
 			return err
 		}
@@ -108,8 +120,6 @@ func userCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", a.Name, a.Email, a.DisplayName)
 		}
 		return tw.Flush()
-	default:
-		return usageError(fmt.Sprintf("user: unknown subcommand %q", pos[0]))
 	}
 	return nil
 }

@@ -206,6 +206,17 @@ func (r *RootFs) statBeneath(name, rel string) (os.FileInfo, bool, error) {
 // would for an empty one.
 func (r *RootFs) renameBeneath(oldname, newname, from, to string) (bool, error) {
 	rename := func(odir int, obase string, ndir int, nbase string) error {
+		// Most renames go to a new name (a MOVE's usual case), and
+		// RENAME_NOREPLACE settles those in one call: nothing is replaced,
+		// so there is nothing to check first. EEXIST, or a file system
+		// without the flag (EINVAL), takes the checked rename below.
+		switch err := unix.Renameat2(odir, obase, ndir, nbase, unix.RENAME_NOREPLACE); err {
+		case nil:
+			return nil
+		case unix.EEXIST, unix.EINVAL, unix.ENOSYS:
+		default:
+			return &os.LinkError{Op: "renameat", Old: oldname, New: newname, Err: err}
+		}
 		var nst, ost unix.Stat_t
 		if unix.Fstatat(ndir, nbase, &nst, unix.AT_SYMLINK_NOFOLLOW) == nil && nst.Mode&unix.S_IFMT == unix.S_IFDIR {
 			if err := unix.Fstatat(odir, obase, &ost, unix.AT_SYMLINK_NOFOLLOW); err != nil {

@@ -77,6 +77,13 @@ func (r *RootFs) Sub(dir string) *RootFs {
 		if err != nil {
 			return err
 		}
+		if sr := r.subs.acquireCurrent(r, dir); sr != nil {
+			v.root, v.dir, v.shared = sr.root, sr.dir, sr
+			if dir != "/" {
+				v.prefix = dir
+			}
+			return nil
+		}
 		fi, err := root.Lstat(r.rel(dir))
 		if err != nil {
 			return r.confine("open", dir, err)

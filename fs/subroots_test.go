@@ -70,4 +70,23 @@ func TestSubRootsFollowThePath(t *testing.T) {
 	if v3.shared != nil || r.subs.m["/Shared"].refs != 0 {
 		t.Fatal("closing the last view left a reference")
 	}
+
+	// A link put where the folder was, even one to the very folder the
+	// cached root is open at, is no shared folder: a view through it
+	// fails rather than reusing the cached root.
+	cached := r.subs.m["/Shared"]
+	if err := os.Rename(filepath.Join(home, "Shared"), filepath.Join(home, "New")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("New", filepath.Join(home, "Shared")); err != nil {
+		t.Fatal(err)
+	}
+	v4 := r.Sub("/Shared")
+	defer v4.Close()
+	if _, err := afero.ReadFile(v4, "/Shared/f.txt"); !os.IsNotExist(err) {
+		t.Fatalf("a view through a link read the folder (err %v), want not found", err)
+	}
+	if v4.shared == cached {
+		t.Fatal("a view through a link uses the cached root")
+	}
 }

@@ -179,15 +179,26 @@ const usageTTL = 30 * time.Second
 // the background, so a PROPFIND never waits for a walk after the first one.
 func (t *Tree) Quota(ctx context.Context) (Quota, error) {
 	t = t.home() // data written through a mount counts against the owner
-	q := Quota{Used: t.usedBytes(ctx), Available: -1}
-	if r, ok := t.Fs.(*RootFs); ok {
-		st, err := r.statfs()
-		if err != nil {
-			return q, err
-		}
-		q.Available = int64(st.Bavail) * int64(st.Bsize)
+	q := Quota{Used: t.usedBytes(ctx)}
+	var err error
+	q.Available, err = t.Available()
+	return q, err
+}
+
+// Available is the free space of the file system holding the tree, -1
+// where unknown: Quota without the usage, for a PUT that only asks whether
+// its body fits (the usage walk over a large home costs far more than the
+// upload it would vet).
+func (t *Tree) Available() (int64, error) {
+	r, ok := t.home().Fs.(*RootFs)
+	if !ok {
+		return -1, nil
 	}
-	return q, nil
+	st, err := r.statfs()
+	if err != nil {
+		return -1, err
+	}
+	return int64(st.Bavail) * int64(st.Bsize), nil
 }
 
 func (t *Tree) usedBytes(ctx context.Context) int64 {

@@ -82,11 +82,11 @@ func (q *request) fits(loc dsfs.Location, old *dsfs.FileInfo) error {
 	if old != nil {
 		want -= old.Size()
 	}
-	qu, err := loc.Tree.Quota(q.r.Context())
-	if err != nil || qu.Available < 0 {
+	avail, err := loc.Tree.Available()
+	if err != nil || avail < 0 {
 		return nil
 	}
-	if want > qu.Available {
+	if want > avail {
 		return dsfs.ErrInsufficientStorage
 	}
 	return nil

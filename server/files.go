@@ -170,7 +170,7 @@ func (q *request) resolveTag(uri string) (lock.Resource, bool) {
 // space, if it is one.
 func (q *request) nameOf(raw string) (string, bool) {
 	u, err := url.Parse(raw)
-	if err != nil || (u.Host != "" && u.Host != q.r.Host) {
+	if err != nil || !namesThisServer(q.r, u) {
 		return "", false
 	}
 	name, below, err := dsfs.NameBelow(u.Path, filesPrefix+q.user)
@@ -363,7 +363,10 @@ func (q *request) destination(src dsfs.Location) (dsfs.Location, bool) {
 		davxml.WriteError(q.w, http.StatusBadRequest)
 		return dsfs.Location{}, false
 	}
-	if u.Host != "" && u.Host != q.r.Host {
+	if !namesThisServer(q.r, u) {
+		// §9.8.5, §9.9.4: another server's URL space.
+		q.s.log.InfoContext(q.r.Context(), "Destination names another host: 502; behind a reverse proxy, pass the Host header on or set X-Forwarded-Host",
+			"destination", u.Host, "host", q.r.Host)
 		davxml.WriteError(q.w, http.StatusBadGateway)
 		return dsfs.Location{}, false
 	}

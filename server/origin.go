@@ -59,3 +59,26 @@ func hostKey(host, scheme string) string {
 	}
 	return net.JoinHostPort(name, port)
 }
+
+// clientOrigin is the scheme and host the client addressed
+// ("https://nas.example"), for the absolute URLs an answer gives: what a
+// reverse proxy reports in X-Forwarded-Proto and X-Forwarded-Host (their
+// first entries, the proxy nearest the client), else the request's own.
+func clientOrigin(r *http.Request) string {
+	scheme, host := "http", r.Host
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if p := firstForwarded(r, "X-Forwarded-Proto"); p == "http" || p == "https" {
+		scheme = p
+	}
+	if h := firstForwarded(r, "X-Forwarded-Host"); h != "" && !strings.ContainsAny(h, "/?#@\\ ") {
+		host = h
+	}
+	return scheme + "://" + host
+}
+
+func firstForwarded(r *http.Request, header string) string {
+	v, _, _ := strings.Cut(r.Header.Get(header), ",")
+	return strings.ToLower(strings.TrimSpace(v))
+}

@@ -5,7 +5,10 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"testing"
+
+	"github.com/davshare/davshare/sharing"
 )
 
 // TestBehindReverseProxy: a client that reaches the server through a
@@ -63,5 +66,27 @@ func TestBehindReverseProxy(t *testing.T) {
 			call(204, "UNLOCK", home+"c.txt", "", "Lock-Token", tok)
 			e.expect(204, "DELETE", home+"c.txt", "alice", "")
 		})
+	}
+}
+
+// TestAcceptBehindReverseProxy: the absolute Location of a share accepted
+// through a proxy that reports the public host (X-Forwarded-Host) names
+// the proxy, not the address the proxy reached the server at.
+func TestAcceptBehindReverseProxy(t *testing.T) {
+	e := newShareEnv(t, sharing.ModeInvite)
+	setupApollo(e)
+	backend, err := url.Parse(e.srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	front := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(backend)
+		pr.SetXForwarded()
+	}})
+	defer front.Close()
+	e.share(204, apollo, "alice", sharee("/dav/principals/bob/", "read"))
+	resp, _ := e.expect(201, "POST", front.URL+e.invite("bob"), "bob", acceptBody("/dav/files/bob/", ""), "Content-Type", davsharing)
+	if loc := resp.Header.Get("Location"); !strings.HasPrefix(loc, front.URL+"/dav/files/bob/") {
+		t.Fatalf("Location %q; want it under the proxy's URL %s", loc, front.URL)
 	}
 }

@@ -123,13 +123,9 @@ func sharingStatus(err error) (int, bool) {
 	return 0, false
 }
 
-// withBaseURL gives the notification handler's invite replier the
-// request's scheme and host, for the absolute Location of a new instance
+// withBaseURL gives the notification handler's invite replier the scheme
+// and host the client used, for the absolute Location of a new instance
 // (RS-04 §4.7.1).
 func withBaseURL(r *http.Request) *http.Request {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return r.WithContext(sharing.WithBaseURL(r.Context(), scheme+"://"+r.Host))
+	return r.WithContext(sharing.WithBaseURL(r.Context(), clientOrigin(r)))
 }

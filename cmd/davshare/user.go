@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -88,8 +89,8 @@ func userCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 		return err
 	}
 	if pos[0] != "add" {
-		if _, err := os.Stat(*data); err != nil {
-			return fmt.Errorf("no data directory at %s (davshare user add creates one): %w", *data, err)
+		if _, err := os.Stat(*data); errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("no data directory at %s (davshare user add creates one)", *data)
 		}
 	}
 	store, err := auth.Open(*data, nil)

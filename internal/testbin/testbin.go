@@ -9,9 +9,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -22,6 +25,11 @@ const buildTimeout = 5 * time.Minute
 // in PATH, so "go" is the one running the tests. No -race: the binary is
 // the product.
 func Build(ctx context.Context, path string) error {
+	// Called from a test (soak), this is what ties go test's cached result
+	// to the sources; from TestMain, Binary does it.
+	if err := consultSources(); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(ctx, buildTimeout)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "go", "build", "-o", path, "github.com/davshare/davshare/cmd/davshare").CombinedOutput()
@@ -57,6 +65,40 @@ func Main(m *testing.M, pkg string, bin *string) int {
 	return m.Run()
 }
 
+// consultSources stats every Go source file of the module, go.mod and
+// go.sum. go test caches a package's result until its test binary or a
+// file the test consulted changes; the binary that Build compiles in a
+// child process is neither, so without this a change to cmd/davshare alone
+// would replay an old pass of e2e, crashtest and soak.
+func consultSources() error {
+	root, err := filepath.Abs(".")
+	if err != nil {
+		return err
+	}
+	for ; ; root = filepath.Dir(root) {
+		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
+			break
+		}
+		if filepath.Dir(root) == root {
+			return fmt.Errorf("no go.mod above the test's directory")
+		}
+	}
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() && p != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata"):
+			return filepath.SkipDir
+		case d.IsDir():
+			return nil
+		case strings.HasSuffix(p, ".go") || d.Name() == "go.mod" || d.Name() == "go.sum":
+			_, err := os.Stat(p)
+			return err
+		}
+		return nil
+	})
+}
+
 func listing() bool {
 	if f := flag.Lookup("test.list"); f != nil && f.Value.String() != "" {
 		return true
@@ -71,5 +113,16 @@ func Binary(t testing.TB, bin string) string {
 	if bin == "" {
 		t.Skip("needs the davshare binary, not built in -short mode")
 	}
+	// Inside a test, where go test's log of consulted files is on (it is
+	// not yet in TestMain).
+	consulted.once.Do(func() { consulted.err = consultSources() })
+	if consulted.err != nil {
+		t.Fatal(consulted.err)
+	}
 	return bin
+}
+
+var consulted struct {
+	once sync.Once
+	err  error
 }

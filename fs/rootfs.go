@@ -77,11 +77,11 @@ func (r *RootFs) Sub(dir string) *RootFs {
 		if err != nil {
 			return err
 		}
+		if dir != "/" {
+			v.prefix = dir // a file's view resets it below
+		}
 		if sr := r.subs.acquireCurrent(r, dir); sr != nil {
 			v.root, v.dir, v.shared = sr.root, sr.dir, sr
-			if dir != "/" {
-				v.prefix = dir
-			}
 			return nil
 		}
 		fi, err := root.Lstat(r.rel(dir))
@@ -96,9 +96,6 @@ func (r *RootFs) Sub(dir string) *RootFs {
 			// confines it.
 			v.root, v.prefix, v.only, v.borrowed, v.dir = root, r.prefix, dir, true, r.dir
 			return nil
-		}
-		if dir != "/" {
-			v.prefix = dir
 		}
 		if r.subs != nil {
 			if sr := r.subs.acquire(dir, fi); sr != nil {

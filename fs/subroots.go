@@ -22,9 +22,8 @@ type subRoots struct {
 
 type subRoot struct {
 	root    *os.Root
-	dir     *os.File    // for openat2 (beneath.go); nil without it
-	fi      os.FileInfo // the directory as it was opened
-	id      fileID      // fi's device and inode
+	dir     *os.File // for openat2 (beneath.go); nil without it
+	id      fileID   // the directory it was opened at
 	refs    int
 	retired bool
 }
@@ -41,7 +40,7 @@ func (s *subRoots) acquire(dir string, fi os.FileInfo) *subRoot {
 	if sr == nil {
 		return nil
 	}
-	if !os.SameFile(sr.fi, fi) {
+	if id := idOf(fi); !id.known || id != sr.id {
 		s.retireLocked(dir, sr) // the path names another directory now
 		return nil
 	}
@@ -95,7 +94,7 @@ func (s *subRoots) acquireCurrent(tree *RootFs, dir string) *subRoot {
 func (s *subRoots) add(dir string, root *os.Root, fi os.FileInfo) *subRoot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sr := &subRoot{root: root, dir: openBeneathDir(root), fi: fi, id: idOf(fi), refs: 1}
+	sr := &subRoot{root: root, dir: openBeneathDir(root), id: idOf(fi), refs: 1}
 	if s.m == nil {
 		s.m = map[string]*subRoot{}
 	}

@@ -52,7 +52,11 @@ func TestBehindReverseProxy(t *testing.T) {
 			if moved != (tc.move == 201) || stayed == moved {
 				t.Fatalf("after MOVE (%d): a.txt there %v, b.txt there %v", tc.move, stayed, moved)
 			}
-			e.expect(204, "DELETE", home+map[bool]string{true: "b.txt", false: "a.txt"}[moved], "alice", "")
+			left := "a.txt"
+			if moved {
+				left = "b.txt"
+			}
+			e.expect(204, "DELETE", home+left, "alice", "")
 			if tc.move != 201 {
 				return
 			}

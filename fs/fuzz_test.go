@@ -50,6 +50,9 @@ func FuzzCleanName(f *testing.F) {
 				t.Fatalf("CleanName(%q) accepted a .. segment", name)
 			}
 		}
+		if want := path.Clean("/" + name); got != want {
+			t.Fatalf("CleanName(%q) = %q, want path.Clean's %q", name, got, want)
+		}
 		again, err := dsfs.CleanName(got)
 		if err != nil || again != got {
 			t.Fatalf("CleanName is not idempotent: %q -> %q -> %q, %v", name, got, again, err)

@@ -31,13 +31,26 @@ func CleanName(name string) (string, error) {
 	if strings.IndexByte(name, 0) >= 0 || !utf8.ValidString(name) {
 		return "", fmt.Errorf("%w: %q", ErrInvalidPath, name)
 	}
-	for _, seg := range strings.Split(name, "/") {
-		if seg == "." || seg == ".." {
+	// Names usually arrive canonical ("/a/b"); those come back as they are,
+	// without the copies of a split and path.Clean (a MOVE cleans six).
+	canonical := name == "/" || strings.HasPrefix(name, "/") && !strings.HasSuffix(name, "/")
+	for i, rest := 0, name; ; i++ {
+		seg, after, more := strings.Cut(rest, "/")
+		switch {
+		case seg == "." || seg == "..":
 			return "", fmt.Errorf("%w: %q", ErrInvalidPath, name)
-		}
-		if len(seg) > MaxNameBytes {
+		case len(seg) > MaxNameBytes:
 			return "", fmt.Errorf("%w: a name of %d bytes", ErrInvalidPath, len(seg))
+		case seg == "" && i > 0 && more:
+			canonical = false // "a//b"
 		}
+		if !more {
+			break
+		}
+		rest = after
+	}
+	if canonical {
+		return name, nil
 	}
 	return path.Clean("/" + name), nil
 }

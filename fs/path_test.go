@@ -17,6 +17,9 @@ func TestCleanName(t *testing.T) {
 		{"empty is the root", "", "/"},
 		{"root", "/", "/"},
 		{"slashes collapse", "//a///b//", "/a/b"},
+		{"a leading double slash collapses", "//a", "/a"},
+		{"an inner double slash collapses", "/a//b", "/a/b"},
+		{"canonical stays", "/a/b c/d", "/a/b c/d"},
 		{"relative becomes rooted", "a/b", "/a/b"},
 		{"trailing slash dropped", "/a/b/", "/a/b"},
 		{"three dots are a name", "/a/.../b", "/a/.../b"},
@@ -52,5 +55,15 @@ func TestCleanName(t *testing.T) {
 				t.Fatalf("CleanName(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 			}
 		})
+	}
+}
+
+// A canonical name, what nearly every request carries, is checked without
+// allocating: every request cleans several names.
+func TestCleanNameCanonicalAllocatesNothing(t *testing.T) {
+	for _, name := range []string{"/", "/a", "/Shared/bench/move/w3-a"} {
+		if n := testing.AllocsPerRun(100, func() { dsfs.CleanName(name) }); n != 0 {
+			t.Errorf("CleanName(%q): %v allocations, want 0", name, n)
+		}
 	}
 }

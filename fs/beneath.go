@@ -203,22 +203,30 @@ func (r *RootFs) statBeneath(name, rel string) (os.FileInfo, bool, error) {
 
 // renameBeneath is Rename through openat2, with os.Root's rule that a
 // directory is never replaced by another entry (EEXIST), as rename(2)
-// would for an empty one.
-func (r *RootFs) renameBeneath(oldname, newname, from, to string) (bool, error) {
+// would for an empty one. With replace false nothing is replaced at all:
+// an existing newname is EEXIST.
+func (r *RootFs) renameBeneath(oldname, newname, from, to string, replace bool) (bool, error) {
 	rename := func(odir int, obase string, ndir int, nbase string) error {
 		// Most renames go to a new name (a MOVE's usual case), and
 		// RENAME_NOREPLACE settles those in one call: nothing is replaced,
 		// so there is nothing to check first. EEXIST, or a file system
 		// without the flag (EINVAL), takes the checked rename below.
-		switch err := unix.Renameat2(odir, obase, ndir, nbase, unix.RENAME_NOREPLACE); err {
-		case nil:
+		err := unix.Renameat2(odir, obase, ndir, nbase, unix.RENAME_NOREPLACE)
+		switch {
+		case err == nil:
 			return nil
-		case unix.EEXIST, unix.EINVAL, unix.ENOSYS:
+		case err == unix.EEXIST && !replace:
+			return &os.LinkError{Op: "renameat", Old: oldname, New: newname, Err: err}
+		case err == unix.EEXIST, err == unix.EINVAL, err == unix.ENOSYS:
 		default:
 			return &os.LinkError{Op: "renameat", Old: oldname, New: newname, Err: err}
 		}
 		var nst, ost unix.Stat_t
-		if unix.Fstatat(ndir, nbase, &nst, unix.AT_SYMLINK_NOFOLLOW) == nil && nst.Mode&unix.S_IFMT == unix.S_IFDIR {
+		nerr := unix.Fstatat(ndir, nbase, &nst, unix.AT_SYMLINK_NOFOLLOW)
+		if nerr == nil && !replace {
+			return &os.LinkError{Op: "renameat", Old: oldname, New: newname, Err: unix.EEXIST}
+		}
+		if nerr == nil && nst.Mode&unix.S_IFMT == unix.S_IFDIR {
 			if err := unix.Fstatat(odir, obase, &ost, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 				return &os.LinkError{Op: "renameat", Old: oldname, New: newname, Err: err}
 			}

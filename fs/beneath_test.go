@@ -98,9 +98,15 @@ func TestBeneathMatchesRoot(t *testing.T) {
 	}
 	rename := func(from, to string) op {
 		return op{"rename " + from + " " + to, false, func(r *RootFs) (string, bool, error) {
-			ok, err := r.renameBeneath(from, to, r.rel(from), r.rel(to))
+			ok, err := r.renameBeneath(from, to, r.rel(from), r.rel(to), true)
 			return "", ok, err
 		}, func(r *RootFs) (string, error) { return "", r.Rename(from, to) }}
+	}
+	renameNew := func(from, to string) op {
+		return op{"rename-new " + from + " " + to, false, func(r *RootFs) (string, bool, error) {
+			ok, err := r.renameBeneath(from, to, r.rel(from), r.rel(to), false)
+			return "", ok, err
+		}, func(r *RootFs) (string, error) { return "", r.RenameNew(from, to) }}
 	}
 	mkdir := func(name string) op {
 		return op{"mkdir " + name, false, func(r *RootFs) (string, bool, error) {
@@ -152,6 +158,13 @@ func TestBeneathMatchesRoot(t *testing.T) {
 		{rename("/d/in/g.txt", "/d/a/moved"), false},
 		{rename("/d/a/g.txt", "/d/out/x"), false},
 		{rename("/d/a/infile", "/d/a/link2"), true}, // the link itself moves
+		{renameNew("/d/a/b/f.txt", "/d/a/b/h.txt"), true},
+		{renameNew("/d/a/g.txt", "/d/a/b/f.txt"), true}, // exists: nothing changes
+		{renameNew("/d/a/g.txt", "/d/a/b"), true},
+		{renameNew("/d/a/g.txt", "/d/a/infile"), true}, // a link is a name too
+		{renameNew("/d/a/b/f.txt", "/d/a/loop"), true},
+		{renameNew("/d/a/g.txt", "/d/top.txt"), false},
+		{renameNew("/d/a/b", "/d/full/x"), true},
 		{mkdir("/d/a/new"), true},
 		{mkdir("/d/a/b"), true},
 		{mkdir("/d/missing/new"), true},

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/spf13/afero"
 	"golang.org/x/net/webdav"
 )
 
@@ -304,13 +305,30 @@ func (ns *Namespace) Rename(ctx context.Context, oldName, newName string) error 
 	if err != nil {
 		return err
 	}
+	return ns.RenameAt(ctx, from, to, true)
+}
+
+// RenameAt is Rename of two resolved locations. With replace false, an
+// existing destination is fs.ErrExist and nothing changes: a MOVE learns
+// from the rename itself, atomically, whether its destination existed,
+// instead of stat'ing it first.
+func (ns *Namespace) RenameAt(ctx context.Context, from, to Location, replace bool) error {
 	if err := CheckRename(from, to); err != nil {
 		return err
 	}
 	if from.MountRoot() {
+		if !replace {
+			if _, err := ns.StatAt(to); err == nil {
+				return &fs.PathError{Op: "rename", Path: to.Name, Err: fs.ErrExist}
+			}
+		}
 		return ns.source.MoveMount(ctx, ns.user, *from.Mount, to.Name)
 	}
-	if err := from.Tree.Fs.Rename(from.Path, to.Path); err != nil {
+	rename := from.Tree.Fs.Rename
+	if !replace {
+		rename = func(oldname, newname string) error { return renameNew(from.Tree.Fs, oldname, newname) }
+	}
+	if err := rename(from.Path, to.Path); err != nil {
 		return err
 	}
 	if mp, ok := from.Tree.Props.(*MemProps); ok {
@@ -320,6 +338,18 @@ func (ns *Namespace) Rename(ctx context.Context, oldName, newName string) error 
 		ns.observer.Moved(ctx, from.Tree.Owner, from.Path, to.Path)
 	}
 	return nil
+}
+
+// renameNew renames to a name that must not exist. A RootFs does it in one
+// step; another afero.Fs (MemMapFs, in tests) checks first.
+func renameNew(fsys afero.Fs, oldname, newname string) error {
+	if r, ok := fsys.(*RootFs); ok {
+		return r.RenameNew(oldname, newname)
+	}
+	if _, err := fsys.Stat(newname); err == nil {
+		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: fs.ErrExist}
+	}
+	return fsys.Rename(oldname, newname)
 }
 
 // CheckRename reports whether Rename may move from to to: a mount root

@@ -286,13 +286,31 @@ func (r *RootFs) RemoveAll(name string) error {
 }
 
 func (r *RootFs) Rename(oldname, newname string) error {
+	return r.rename(oldname, newname, true)
+}
+
+// RenameNew is Rename to a name that must not exist: when newname exists,
+// the error is an *os.LinkError wrapping fs.ErrExist and nothing changes.
+func (r *RootFs) RenameNew(oldname, newname string) error {
+	return r.rename(oldname, newname, false)
+}
+
+func (r *RootFs) rename(oldname, newname string, replace bool) error {
 	root, from, err := r.at("rename", oldname)
 	if err != nil {
 		return err
 	}
 	to := r.rel(newname)
-	if ok, err := r.renameBeneath(oldname, newname, from, to); ok {
+	if ok, err := r.renameBeneath(oldname, newname, from, to, replace); ok {
 		return r.confine("rename", oldname, err)
+	}
+	if !replace {
+		// os.Root has no rename that refuses to replace; a name that
+		// appears between this check and the rename is replaced, as any
+		// rename through os.Root would.
+		if _, err := root.Lstat(to); err == nil {
+			return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: syscall.EEXIST}
+		}
 	}
 	return r.confine("rename", oldname, root.Rename(from, to))
 }

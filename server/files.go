@@ -230,6 +230,7 @@ func (q *request) delegate() {
 type write struct {
 	src, dst dsfs.Location
 	fi, dfi  *dsfs.FileInfo // source and destination as they were; nil: none
+	dstKnown bool           // dfi was looked up (a MOVE's may not be)
 }
 
 // checkedWrite is the preamble of DELETE, MKCOL, COPY and MOVE: who may
@@ -254,7 +255,11 @@ func (q *request) checkedWrite() (write, bool) {
 		if w.dst, ok = q.destination(w.src); !ok {
 			return w, false
 		}
-		w.dfi = q.stat(w.dst)
+		if r.Method == "COPY" {
+			w.dfi, w.dstKnown = q.stat(w.dst), true
+		}
+		// A MOVE learns whether its destination exists from the rename
+		// (move.go): a stat here would be one more resolution of the name.
 	}
 	w.fi = q.stat(w.src)
 	if err := checkPreconditions(r, w.fi); err != nil {
@@ -278,8 +283,22 @@ func (q *request) checkedWrite() (write, bool) {
 		}
 	}
 	if err := q.checkWrite(w.src, q.writesFor(w)...); err != nil {
-		q.fail(err)
-		return w, false
+		// An unknown destination was checked as a new member, which asks
+		// for the parent's lock too: the stricter check. One that exists
+		// is only replaced, and the exact check decides.
+		if w.dstKnown || r.Method != "MOVE" {
+			q.fail(err)
+			return w, false
+		}
+		w.dfi, w.dstKnown = q.stat(w.dst), true
+		if w.dfi == nil {
+			q.fail(err)
+			return w, false
+		}
+		if err := q.checkWrite(w.src, q.writesFor(w)...); err != nil {
+			q.fail(err)
+			return w, false
+		}
 	}
 	return w, true
 }

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,9 +10,17 @@ import (
 
 // TestMoveStatuses pins MOVE's answers (RFC 4918 §9.9.4) and what each
 // leaves on disk, through HTTP: a fresh tree per case, with a file a.txt
-// ("a"), a file b.txt ("b") and folders d/ (holding d/f.txt "f") and e/.
+// ("a"), a file b.txt ("b") and folders d/ (holding d/f.txt "f") and e/,
+// in the home and again two folders down (names there resolve with
+// openat2, in the home through os.Root: fs/beneath.go).
 func TestMoveStatuses(t *testing.T) {
-	const home = "/dav/files/alice/"
+	for _, dir := range []string{"", "p/q/"} {
+		t.Run("in /"+dir, func(t *testing.T) { testMoveStatuses(t, dir) })
+	}
+}
+
+func testMoveStatuses(t *testing.T, dir string) {
+	home := "/dav/files/alice/" + dir
 	for _, tc := range []struct {
 		name, src string
 		hdr       []string
@@ -59,15 +68,19 @@ func TestMoveStatuses(t *testing.T) {
 			map[string]string{"a.txt": "a"}},
 		{"outside the files space", "a.txt", []string{"Destination", "/dav/notifications/alice/new.txt"}, 403,
 			map[string]string{"a.txt": "a"}},
-		{"the home itself", "", []string{"Destination", home + "x/"}, 403,
+		{"the folder itself", "", []string{"Destination", home + "x/"}, 403,
 			map[string]string{"a.txt": "a"}},
-		{"to the home", "a.txt", []string{"Destination", home}, 403,
+		{"to the home", "a.txt", []string{"Destination", "/dav/files/alice/"}, 403,
 			map[string]string{"a.txt": "a"}},
 		{"reserved destination name", "a.txt", []string{"Destination", home + ".davshare-x"}, 404,
 			map[string]string{"a.txt": "a"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
+			if dir != "" {
+				e.expect(201, "MKCOL", "/dav/files/alice/p/", "alice", "")
+				e.expect(201, "MKCOL", "/dav/files/alice/p/q/", "alice", "")
+			}
 			e.mustPut("alice", home+"a.txt", "a")
 			e.mustPut("alice", home+"b.txt", "b")
 			e.expect(201, "MKCOL", home+"d/", "alice", "")
@@ -79,7 +92,7 @@ func TestMoveStatuses(t *testing.T) {
 			}
 			e.expect(tc.status, "MOVE", home+tc.src, "alice", "", hdr...)
 			for name, want := range tc.after {
-				p := filepath.Join(e.home("alice"), name)
+				p := filepath.Join(e.home("alice"), dir, name)
 				fi, err := os.Stat(p)
 				got := ""
 				switch {
@@ -95,5 +108,40 @@ func TestMoveStatuses(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMoveIntoLockedFolder pins the lock check of a MOVE whose destination
+// is in a folder with a depth-0 lock (RFC 4918 §7.4, §9.9.4): a new member
+// needs the folder's token, replacing an existing member does not (the
+// membership stays), and taking a member out needs it again. The
+// destination is only stat'ed when the stricter check fails (move.go).
+func TestMoveIntoLockedFolder(t *testing.T) {
+	const home = "/dav/files/alice/"
+	e := newEnv(t)
+	e.expect(http.StatusCreated, "MKCOL", home+"flat/", "alice", "")
+	for _, f := range []string{"flat/member.txt", "flat/other.txt", "s1", "s2", "s3"} {
+		e.mustPut("alice", home+f, f)
+	}
+	tok := e.lock(http.StatusOK, home+"flat/", "alice", false, "Depth", "0")
+	for _, tc := range []struct {
+		name, src, dst string
+		hdr            []string
+		status         int
+	}{
+		{"new member without the token", "s1", "flat/new.txt", nil, http.StatusLocked},
+		{"new member with the token", "s1", "flat/new.txt", []string{"If", "<" + home + "flat/> (<" + tok + ">)"}, http.StatusCreated},
+		{"replacing a member without the token", "s2", "flat/member.txt", nil, http.StatusNoContent},
+		{"Overwrite F on a member without the token", "s3", "flat/other.txt", []string{"Overwrite", "F"}, http.StatusPreconditionFailed},
+		{"a member out without the token", "flat/other.txt", "out.txt", nil, http.StatusLocked},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e.expect(tc.status, "MOVE", home+tc.src, "alice", "", append([]string{"Destination", home + tc.dst}, tc.hdr...)...)
+		})
+	}
+	for name, want := range map[string]string{"s1": "", "flat/new.txt": "s1", "s2": "", "flat/member.txt": "s2", "s3": "s3", "flat/other.txt": "flat/other.txt", "out.txt": ""} {
+		if got, _ := e.file("alice", name); got != want {
+			t.Errorf("%s holds %q, want %q", name, got, want)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"net/http"
+	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -16,6 +17,16 @@ func TestSpecialFiles(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(e.home("alice"), "pipe"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A regression that opens the FIFO blocks its handler until a writer
+	// comes, and the server's Close waits for handlers: open it for
+	// writing once, so that such a test fails instead of hanging.
+	t.Cleanup(func() {
+		for _, name := range []string{"pipe", "moved"} {
+			if f, err := os.OpenFile(filepath.Join(e.home("alice"), name), os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+				f.Close()
+			}
+		}
+	})
 	url := "/dav/files/alice/pipe"
 	for _, tc := range []struct {
 		method string

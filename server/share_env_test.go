@@ -41,6 +41,15 @@ type shareEnv struct {
 
 var sharePasswords = map[string]string{"alice": "alice-pw", "bob": "bob-pw", "carol": "carol-pw", "dave": "dave-pw"}
 
+// sharePassword is user's password: sharePasswords' for those users, else
+// derived from the name, for accounts that tests add by the hundred.
+func sharePassword(user string) string {
+	if pw, ok := sharePasswords[user]; ok {
+		return pw
+	}
+	return user + "-pw"
+}
+
 func newShareEnv(t testing.TB, mode sharing.Mode) *shareEnv {
 	t.Helper()
 	data := newData(t, sharePasswords, "alice", "bob", "carol")
@@ -119,7 +128,7 @@ func (e *shareEnv) restart() {
 
 // addUser creates an account while the server runs.
 func (e *shareEnv) addUser(name string) {
-	if _, err := e.accts.Add(auth.Username(name), name+"@example.org", name, sharePasswords[name]); err != nil {
+	if _, err := e.accts.Add(auth.Username(name), name+"@example.org", name, sharePassword(name)); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -132,7 +141,7 @@ func (e *shareEnv) call(method, p, user, body string, hdr ...string) (*http.Resp
 	if !strings.HasPrefix(p, "http") {
 		target = e.srv.URL + p
 	}
-	return send(e.t, http.DefaultClient, newRequest(e.t, method, target, user, sharePasswords[user], body, hdr...))
+	return send(e.t, http.DefaultClient, newRequest(e.t, method, target, user, sharePassword(user), body, hdr...))
 }
 
 func (e *shareEnv) expect(status int, method, p, user, body string, hdr ...string) (*http.Response, string) {

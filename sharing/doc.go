@@ -57,7 +57,8 @@
 // Records are JSON in extended attributes (pkg/xattr, only in xattr.go,
 // behind the Store interface; MemStore is the in-memory fake), always read
 // and written on a descriptor opened through the owner's os.Root-confined
-// tree:
+// tree. JSON longer than 512 bytes is stored zlib-compressed (sealRecord:
+// ext4 fits all of a file's attributes in one 4 KiB block):
 //
 //	user.davshare.share.v1   on the original: the share record (id,
 //	                         owner, created, sharees with href, user,

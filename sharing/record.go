@@ -1,9 +1,12 @@
 package sharing
 
 import (
+	"bytes"
+	"compress/zlib"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"path"
 	"strings"
 
@@ -95,16 +98,87 @@ const recordVersion = 1
 // the record is treated as absent.
 var errCorrupt = errors.New("sharing: corrupt record")
 
+// Record JSON longer than sealAbove bytes is stored zlib-compressed, as
+// ext4 fits all of a file's attributes in one 4 KiB block (plain JSON
+// filled it at 37 sharees); shorter records stay plain, readable with
+// getfattr.
+const sealAbove = 512
+
+// maxOpenedRecord caps what a compressed record may inflate to: any local
+// user can write any attribute of their own files, and a small value that
+// inflates to gigabytes must be refused, not read.
+const maxOpenedRecord = 1 << 20
+
+// zlibMagic is the first byte of every zlib stream we write (deflate,
+// 32 KiB window). It is 'x', which cannot start a JSON text, so a record
+// needs no marker of its own: a value starting with it is compressed,
+// anything else is plain JSON, as records were before compression.
+const zlibMagic = 0x78
+
+// sealRecord marshals v as a record value: plain JSON up to sealAbove
+// bytes, zlib-compressed JSON beyond.
+func sealRecord(v any) ([]byte, error) {
+	js, err := json.Marshal(v)
+	if err != nil || len(js) <= sealAbove {
+		return js, err
+	}
+	var z bytes.Buffer
+	w, err := zlib.NewWriterLevel(&z, zlib.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(js); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	if z.Len() >= len(js) {
+		return js, nil // incompressible: plain is no larger
+	}
+	return z.Bytes(), nil
+}
+
+// openRecord unmarshals a record value written by sealRecord, or by any
+// earlier version (plain JSON). A compressed value that is truncated, has
+// bytes after its stream, fails its checksum or inflates past
+// maxOpenedRecord is errCorrupt.
+func openRecord(b []byte, v any) error {
+	if len(b) > 0 && b[0] == zlibMagic {
+		r := bytes.NewReader(b)
+		zr, err := zlib.NewReader(r)
+		if err != nil {
+			return fmt.Errorf("%w: %v", errCorrupt, err)
+		}
+		// zlib checks the checksum at the end of the stream; ReadAll
+		// reaches it unless the limit stops it first.
+		js, err := io.ReadAll(io.LimitReader(zr, maxOpenedRecord+1))
+		switch {
+		case err != nil:
+			return fmt.Errorf("%w: %v", errCorrupt, err)
+		case len(js) > maxOpenedRecord:
+			return fmt.Errorf("%w: inflates past %d bytes", errCorrupt, maxOpenedRecord)
+		case r.Len() != 0:
+			return fmt.Errorf("%w: %d bytes after the compressed stream", errCorrupt, r.Len())
+		}
+		b = js
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%w: %v", errCorrupt, err)
+	}
+	return nil
+}
+
 func encodeShare(s *Share) ([]byte, error) {
 	s.V = recordVersion
-	return json.Marshal(s)
+	return sealRecord(s)
 }
 
 // decodeShare parses and validates a share record read from disk.
 func decodeShare(b []byte) (*Share, error) {
 	var s Share
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("%w: %v", errCorrupt, err)
+	if err := openRecord(b, &s); err != nil {
+		return nil, err
 	}
 	if s.V != recordVersion || s.ID == "" || s.Owner == "" {
 		return nil, fmt.Errorf("%w: share record without version, id or owner", errCorrupt)
@@ -133,7 +207,7 @@ type registry struct {
 
 func decodeRegistry(b []byte) (map[ShareID]string, error) {
 	var r registry
-	if err := json.Unmarshal(b, &r); err != nil || r.V != recordVersion {
+	if err := openRecord(b, &r); err != nil || r.V != recordVersion {
 		return nil, fmt.Errorf("%w: registry", errCorrupt)
 	}
 	for id, p := range r.Shares {
@@ -145,7 +219,7 @@ func decodeRegistry(b []byte) (map[ShareID]string, error) {
 }
 
 func encodeRegistry(m map[ShareID]string) ([]byte, error) {
-	return json.Marshal(registry{V: recordVersion, Shares: m})
+	return sealRecord(registry{V: recordVersion, Shares: m})
 }
 
 // MountEntry is one instance in a sharee's mount table.
@@ -164,19 +238,25 @@ type mountTable struct {
 
 func decodeMounts(b []byte) (map[ShareID]MountEntry, error) {
 	var t mountTable
-	if err := json.Unmarshal(b, &t); err != nil || t.V != recordVersion {
+	if err := openRecord(b, &t); err != nil || t.V != recordVersion {
 		return nil, fmt.Errorf("%w: mount table", errCorrupt)
 	}
 	for id, e := range t.Mounts {
-		if id == "" || !cleanAbs(e.Path) || e.Path == "/" {
+		switch {
+		case id == "" || !cleanAbs(e.Path) || e.Path == "/":
 			delete(t.Mounts, id)
+		case e.Props != nil && len(e.Props) == 0:
+			// "props":[] as written by hand means none; encodeMounts
+			// omits it, so keep the one form that reads back the same.
+			e.Props = nil
+			t.Mounts[id] = e
 		}
 	}
 	return t.Mounts, nil
 }
 
 func encodeMounts(m map[ShareID]MountEntry) ([]byte, error) {
-	return json.Marshal(mountTable{V: recordVersion, Mounts: m})
+	return sealRecord(mountTable{V: recordVersion, Mounts: m})
 }
 
 // cleanAbs reports whether p is a clean, rooted slash path.

@@ -173,6 +173,11 @@ func (q *request) nameOf(raw string) (string, bool) {
 	if err != nil || !namesThisServer(q.r, u) {
 		return "", false
 	}
+	return q.nameIn(u)
+}
+
+// nameIn is nameOf for a URL already parsed and known to name this server.
+func (q *request) nameIn(u *url.URL) (string, bool) {
 	name, below, err := dsfs.NameBelow(u.Path, filesPrefix+q.user)
 	return name, below && err == nil
 }
@@ -393,7 +398,7 @@ func (q *request) destination(src dsfs.Location) (dsfs.Location, bool) {
 		q.fail(err) // a name no client may use (NUL, "..", bad UTF-8): 400
 		return dsfs.Location{}, false
 	}
-	name, ok := q.nameOf(raw)
+	name, ok := q.nameIn(u)
 	if !ok {
 		davxml.WriteError(q.w, http.StatusForbidden)
 		return dsfs.Location{}, false

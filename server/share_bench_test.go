@@ -82,7 +82,7 @@ func BenchmarkShareGet4K(b *testing.B) {
 }
 
 // BenchmarkMoveAmongShares moves a file back and forth in a folder that is
-// not shared, while the owner has 0 or 50 shared folders (about what one ext4 home holds, sharing/doc.go): a MOVE that
+// not shared, while the owner has 0 or 50 shared folders: a MOVE that
 // touches no share must not cost more with more shares around.
 func BenchmarkMoveAmongShares(b *testing.B) {
 	for _, n := range []int{0, 50} {

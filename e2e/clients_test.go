@@ -23,11 +23,14 @@ import (
 	"github.com/davshare/davshare/internal/testbin"
 )
 
-// The litmus suites run and the tests each must pass (litmus 0.13).
-var litmusSuites = []struct {
+// litmusSuite is a litmus suite run and the tests in it that must pass.
+type litmusSuite struct {
 	name  string
 	tests int
-}{
+}
+
+// The litmus suites run and the tests each must pass (litmus 0.13).
+var litmusSuites = []litmusSuite{
 	{"basic", 16}, {"copymove", 13}, {"props", 30}, {"locks", 41}, {"http", 4},
 }
 
@@ -43,50 +46,71 @@ func TestLitmus(t *testing.T) {
 	litmus := requireTool(t, "litmus", "litmus")
 	t.Parallel()
 	s := newServer(t, map[string]string{"alice": "alice-pw"})
-	var names []string
-	want := 0
-	for _, su := range litmusSuites {
-		names = append(names, su.name)
-		want += su.tests
+	r := runLitmus(t, litmus, s.filesURL("alice"), "", litmusSuites)
+	if skips := litmusSkipped.FindAllString(r.out, -1); len(skips) > 0 {
+		t.Errorf("litmus skipped tests: %q", skips)
 	}
-	// litmus writes debug.log and child.log into its working directory.
-	dir := t.TempDir()
-	out, code := runTool(t, 5*time.Minute, dir, []string{"TESTS=" + strings.Join(names, " ")}, nil,
-		litmus, "-k", s.filesURL("alice"), "alice", "alice-pw")
+	if warns := litmusWarning.FindAllString(r.out, -1); len(warns) > 0 {
+		t.Logf("litmus warnings: %q", warns)
+	}
+	r.check(t, "")
+}
 
+// litmusRun is what one run of litmus printed and counted.
+type litmusRun struct {
+	out                  string
+	code                 int // litmus's exit status
+	passed, failed, want int // totals over the suites; want: the tests that must pass
+	dir                  string
+}
+
+// runLitmus runs suites against url as alice (password alice-pw) and
+// requires each suite's summary to show all of its tests passed; over
+// names the transport in messages ("" or " over TLS"). The caller checks
+// skips, which differ by transport, then calls check.
+func runLitmus(t *testing.T, litmus, url, over string, suites []litmusSuite) litmusRun {
+	t.Helper()
+	var names []string
+	r := litmusRun{dir: t.TempDir()} // litmus writes debug.log and child.log there
+	for _, su := range suites {
+		names = append(names, su.name)
+		r.want += su.tests
+	}
+	r.out, r.code = runTool(t, 5*time.Minute, r.dir, []string{"TESTS=" + strings.Join(names, " ")}, nil,
+		litmus, "-k", url, "alice", "alice-pw")
 	got := map[string][3]int{} // run, passed, failed
-	for _, m := range litmusSummary.FindAllStringSubmatch(out, -1) {
+	for _, m := range litmusSummary.FindAllStringSubmatch(r.out, -1) {
 		run, _ := strconv.Atoi(m[2])
 		passed, _ := strconv.Atoi(m[3])
 		failed, _ := strconv.Atoi(m[4])
 		got[m[1]] = [3]int{run, passed, failed}
 	}
-	passed, failed := 0, 0
-	for _, su := range litmusSuites {
-		r, ok := got[su.name]
+	for _, su := range suites {
+		c, ok := got[su.name]
 		if !ok {
 			t.Errorf("litmus printed no summary for suite %q", su.name)
 			continue
 		}
-		passed += r[1]
-		failed += r[2]
-		if r[1] != su.tests || r[2] != 0 {
-			t.Errorf("litmus %s: %d run, %d passed, %d failed; want %d passed, 0 failed", su.name, r[0], r[1], r[2], su.tests)
+		r.passed += c[1]
+		r.failed += c[2]
+		if c[1] != su.tests || c[2] != 0 {
+			t.Errorf("litmus %s%s: %d run, %d passed, %d failed; want %d passed, 0 failed", su.name, over, c[0], c[1], c[2], su.tests)
 		}
 	}
-	if skips := litmusSkipped.FindAllString(out, -1); len(skips) > 0 {
-		t.Errorf("litmus skipped tests: %q", skips)
-	}
-	if warns := litmusWarning.FindAllString(out, -1); len(warns) > 0 {
-		t.Logf("litmus warnings: %q", warns)
-	}
-	t.Logf("litmus: %d passed, %d failed (want %d passed), exit %d", passed, failed, want, code)
-	if passed != want || failed != 0 || code != 0 {
-		t.Errorf("litmus total: %d passed, %d failed, exit %d; want %d passed, 0 failed, exit 0", passed, failed, code, want)
+	return r
+}
+
+// check requires the totals and a clean exit, and shows litmus's output
+// and the end of its debug.log when anything in the test failed.
+func (r litmusRun) check(t *testing.T, over string) {
+	t.Helper()
+	t.Logf("litmus%s: %d passed, %d failed (want %d passed), exit %d", over, r.passed, r.failed, r.want, r.code)
+	if r.passed != r.want || r.failed != 0 || r.code != 0 {
+		t.Errorf("litmus%s total: %d passed, %d failed, exit %d; want %d passed, 0 failed, exit 0", over, r.passed, r.failed, r.code, r.want)
 	}
 	if t.Failed() {
-		t.Logf("litmus output:\n%s", out)
-		if dbg, err := os.ReadFile(filepath.Join(dir, "debug.log")); err == nil {
+		t.Logf("litmus output:\n%s", r.out)
+		if dbg, err := os.ReadFile(filepath.Join(r.dir, "debug.log")); err == nil {
 			const max = 128 << 10
 			if len(dbg) > max {
 				dbg = dbg[len(dbg)-max:]

@@ -310,10 +310,7 @@ const win32Patch = `<?xml version="1.0" encoding="utf-8" ?><D:propertyupdate xml
 // https URLs (litmus 0.13 src/http.c: "skipping for SSL server"), so over
 // TLS 103 of the 104 tests run; TestTLSCertFlags covers Expect:
 // 100-continue over TLS instead.
-var litmusTLSSuites = func() []struct {
-	name  string
-	tests int
-} {
+var litmusTLSSuites = func() []litmusSuite {
 	suites := slices.Clone(litmusSuites)
 	for i := range suites {
 		if suites[i].name == "http" {
@@ -338,54 +335,19 @@ func TestLitmusTLS(t *testing.T) {
 	if !strings.HasPrefix(s.URL, "https://") {
 		t.Fatalf("serving %s, want https", s.URL)
 	}
-	var names []string
-	want := 0
-	for _, su := range litmusTLSSuites {
-		names = append(names, su.name)
-		want += su.tests
-	}
-	dir := t.TempDir()
-	out, code := runTool(t, 5*time.Minute, dir, []string{"TESTS=" + strings.Join(names, " ")}, nil,
-		litmus, "-k", s.filesURL("alice"), "alice", "alice-pw")
-
-	passed, failed := 0, 0
-	got := map[string][3]int{}
-	for _, m := range litmusSummary.FindAllStringSubmatch(out, -1) {
-		run, _ := strconv.Atoi(m[2])
-		p, _ := strconv.Atoi(m[3])
-		f, _ := strconv.Atoi(m[4])
-		got[m[1]] = [3]int{run, p, f}
-	}
-	for _, su := range litmusTLSSuites {
-		r, ok := got[su.name]
-		if !ok {
-			t.Errorf("litmus printed no summary for suite %q", su.name)
-			continue
-		}
-		passed += r[1]
-		failed += r[2]
-		if r[1] != su.tests || r[2] != 0 {
-			t.Errorf("litmus %s over TLS: %d run, %d passed, %d failed; want %d passed, 0 failed", su.name, r[0], r[1], r[2], su.tests)
-		}
-	}
+	r := runLitmus(t, litmus, s.filesURL("alice"), " over TLS", litmusTLSSuites)
 	// Exactly one skip: litmus's own expect100 skip for TLS.
-	if !litmusExpect100Skip.MatchString(out) {
+	if !litmusExpect100Skip.MatchString(r.out) {
 		t.Errorf("litmus output lacks the expected skip of expect100 for SSL servers")
 	}
-	skips := litmusSkipped.FindAllString(litmusExpect100Skip.ReplaceAllString(out, ""), -1)
+	skips := litmusSkipped.FindAllString(litmusExpect100Skip.ReplaceAllString(r.out, ""), -1)
 	if len(skips) != 1 || !strings.Contains(skips[0], "1 test was skipped") {
 		t.Errorf("litmus skipped other tests than expect100: %q", skips)
 	}
 	if !strings.Contains(s.log(), "method=PROPPATCH") {
 		t.Errorf("the server logged no PROPPATCH: litmus did not reach it")
 	}
-	t.Logf("litmus over HTTPS: %d passed, %d failed (want %d; expect100 skipped by litmus for SSL), exit %d", passed, failed, want, code)
-	if passed != want || failed != 0 || code != 0 {
-		t.Errorf("litmus over HTTPS: %d passed, %d failed, exit %d; want %d passed, 0 failed, exit 0", passed, failed, code, want)
-	}
-	if t.Failed() {
-		t.Logf("litmus output:\n%s", out)
-	}
+	r.check(t, " over HTTPS (expect100 skipped by litmus for SSL)")
 }
 
 // openPTY opens a pseudo-terminal pair: cadaver asks whether to accept an

@@ -12,13 +12,13 @@ import (
 // move answers MOVE (RFC 4918 §9.9) itself. Through x/net/webdav it cost a
 // cloned request, a Handler, and a stat of the destination that
 // checkedWrite had just made; perf put a third of a MOVE there. Now the
-// destination is not stat'ed at all unless the rename finds it taken. The answers
-// are x/net's (201 new, 204 replaced, 412 for Overwrite: F on an existing
-// destination, 400 for a Depth other than infinity) with our fixes: a
-// missing Overwrite is T (§10.6, pitfall E.22), and a destination whose
-// parent collection is missing is 409 (§9.9.4; x/net said 403). The rename
-// is fs.Namespace.Rename, so dead properties (xattrs) go along, a mount
-// root moves as a mount and the sharing observer hears of the move.
+// destination is not stat'ed at all unless the rename finds it taken. The
+// answers are x/net's (201 new, 204 replaced, 412 for Overwrite: F on an
+// existing destination, 400 for a Depth other than infinity) with our
+// fixes: a missing Overwrite is T (§10.6, pitfall E.22), and a destination
+// whose parent collection is missing is 409 (§9.9.4; x/net said 403). The
+// rename is fs.Namespace.RenameAt, so dead properties (xattrs) go along, a
+// mount root moves as a mount and the sharing observer hears of the move.
 func (q *request) move() {
 	w, ok := q.checkedWrite()
 	if !ok {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/davshare/davshare/auth"
@@ -190,8 +191,18 @@ func isDiscovery(p string) bool {
 }
 
 // Run serves on srv until ctx is cancelled, then shuts down gracefully,
-// letting in-flight requests finish for at most grace.
+// letting in-flight requests finish for at most grace. Requests still
+// running then are cut off, and Run waits up to CutOffWait more for their
+// handlers to see the cut and clean up (an upload removes its temporary
+// file), so that the process does not exit in the middle of that.
 func Run(ctx context.Context, srv *http.Server, serve func() error, grace time.Duration) error {
+	var running atomic.Int64 // handlers running; Close does not wait for them
+	h := srv.Handler
+	srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		running.Add(1)
+		defer running.Add(-1)
+		h.ServeHTTP(w, r)
+	})
 	errc := make(chan error, 1)
 	go func() { errc <- serve() }()
 	select {
@@ -204,6 +215,9 @@ func Run(ctx context.Context, srv *http.Server, serve func() error, grace time.D
 	err := srv.Shutdown(sctx)
 	if errors.Is(err, context.DeadlineExceeded) {
 		srv.Close()
+		for end := time.Now().Add(CutOffWait); running.Load() > 0 && time.Now().Before(end); {
+			time.Sleep(5 * time.Millisecond)
+		}
 		err = ErrShutdownForced
 	}
 	if serr := <-errc; err == nil && !errors.Is(serr, http.ErrServerClosed) {
@@ -211,6 +225,12 @@ func Run(ctx context.Context, srv *http.Server, serve func() error, grace time.D
 	}
 	return err
 }
+
+// CutOffWait bounds how long Run waits, after the grace period, for the
+// handlers of the requests it cut off: a cut connection fails their next
+// read or write at once, and what they do then (remove a temporary file)
+// takes milliseconds.
+const CutOffWait = 2 * time.Second
 
 // ErrShutdownForced reports that requests were still running when the
 // grace period ended and were cut off. The stop itself was orderly: an

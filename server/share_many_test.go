@@ -1,7 +1,12 @@
 package server_test
 
 import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -109,5 +114,51 @@ func verifyShared(t *testing.T, e *shareEnv, folders, sharees []string) {
 	if len(r.Problems) > 0 || len(r.Shares) != len(folders) || r.Mounts != len(folders)*len(sharees) {
 		t.Fatalf("davshare check: %d shares, %d mount entries, problems %+v; want %d shares, %d entries, no problems",
 			len(r.Shares), r.Mounts, r.Problems, len(folders), len(folders)*len(sharees))
+	}
+}
+
+// TestRefusedShareLeavesNoInstantFolder: a share POST whose record cannot
+// be stored (here a sharee comment of 200 KB that no compression brings
+// under the file system's attribute limit) is refused with 507 and changes
+// nothing: not the owner's folder, and not the sharee's home, where
+// instant mode would have made the Shared folder to hold the mount.
+func TestRefusedShareLeavesNoInstantFolder(t *testing.T) {
+	e := newShareEnv(t, sharing.ModeInstant)
+	e.expect(201, "MKCOL", "/dav/files/alice/Team/", "alice", "")
+	noise := make([]byte, 100<<10)
+	rand.Read(noise)
+	comment := "<d:comment>" + hex.EncodeToString(noise) + "</d:comment>"
+	e.share(507, "/dav/files/alice/Team/", "alice", sharee("/dav/principals/bob/", "read-write", comment))
+
+	if _, err := os.Lstat(e.disk("bob", "Shared")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("bob's home has a Shared entry after the refused share (err %v); want none", err)
+	}
+	if got := e.propfind("/dav/files/alice/Team/", "alice", "0", "share-access"); strings.Contains(got, "shared-owner") {
+		t.Fatalf("Team is shared after the refused share:\n%s", got)
+	}
+	// The same share without the comment goes through, and the folder
+	// comes with it.
+	e.share(204, "/dav/files/alice/Team/", "alice", sharee("/dav/principals/bob/", "read-write"))
+	if fi, err := os.Lstat(e.disk("bob", "Shared")); err != nil || !fi.IsDir() {
+		t.Fatalf("bob's Shared folder after the share: %v, %v; want a folder", fi, err)
+	}
+}
+
+// TestInstantShareBesideAFileNamedShared: where the sharee's home has a
+// file by the instant folder's name, the share cannot be mounted there;
+// the sharee is invited instead (to mount it where they choose), and the
+// file stays as it was.
+func TestInstantShareBesideAFileNamedShared(t *testing.T) {
+	e := newShareEnv(t, sharing.ModeInstant)
+	e.expect(201, "MKCOL", "/dav/files/alice/Team/", "alice", "")
+	e.expect(201, "PUT", "/dav/files/carol/Shared", "carol", "not a folder")
+	e.share(204, "/dav/files/alice/Team/", "alice", sharee("/dav/principals/carol/", "read"))
+
+	if _, b := e.expect(200, "GET", "/dav/files/carol/Shared", "carol", ""); b != "not a folder" {
+		t.Fatalf("carol's file Shared reads %q after the share", b)
+	}
+	loc := e.accept("carol", "", "")
+	if want := e.srv.URL + "/dav/files/carol/Team/"; loc != want {
+		t.Fatalf("carol's mount is at %s, want %s", loc, want)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"syscall"
 
 	"github.com/davshare/davshare/auth"
 	dsfs "github.com/davshare/davshare/fs"
@@ -18,10 +19,28 @@ import (
 )
 
 // outbox collects the notifications of one mutation; they are sent after
-// the records are on disk and the lock is released.
+// the records are on disk and the lock is released. If the mutation is
+// refused instead, cancel drops them and undoes the folders it made.
 type outbox struct {
 	deliver []delivery
 	remove  []removal
+	made    []madeFolder // instant folders created on the way
+}
+
+type madeFolder struct {
+	tree *dsfs.Tree
+	dir  string
+}
+
+// cancel drops what a refused change would have sent, and removes the
+// instant folders it made if they are still empty. Callers hold mu.
+func (o *outbox) cancel(m *Manager) {
+	for _, f := range o.made {
+		if err := f.tree.Fs.Remove(f.dir); err != nil && !errors.Is(err, os.ErrNotExist) {
+			m.log.Warn("sharing: remove instant folder of a refused share", "dir", f.dir, "err", err)
+		}
+	}
+	*o = outbox{}
 }
 
 type delivery struct {
@@ -391,14 +410,14 @@ func (m *Manager) Share(ctx context.Context, caller string, loc dsfs.Location, b
 	}
 	// Commit: the share record first, then the registry and mount tables.
 	if isNew && len(next.rec.Sharees) == 0 {
-		out = outbox{}
+		out.cancel(m)
 		return nil
 	}
 	if isNew {
 		m.shares[next.rec.ID] = &next
 		if err := m.saveRegistry(owner); err != nil {
 			delete(m.shares, next.rec.ID)
-			out = outbox{}
+			out.cancel(m)
 			return err
 		}
 	}
@@ -407,7 +426,7 @@ func (m *Manager) Share(ctx context.Context, caller string, loc dsfs.Location, b
 			delete(m.shares, next.rec.ID)
 			m.saveRegistry(owner)
 		}
-		out = outbox{}
+		out.cancel(m)
 		return err
 	}
 	*sh = next
@@ -436,7 +455,7 @@ func (m *Manager) offer(o *outbox, sh *share, e *Sharee, r resolved, touched map
 		fallthrough
 	case e.User != "":
 		if m.opts.Mode == ModeInstant {
-			if p, err := m.instantPath(sh, e.User); err == nil {
+			if p, err := m.instantPath(o, sh, e.User); err == nil {
 				e.Status, e.Instance = StatusAccepted, p
 				touched[e.User] = true
 				return
@@ -489,16 +508,25 @@ func (m *Manager) syncTables(users map[string]bool) {
 	}
 }
 
-// instantPath creates the instant folder if needed and picks a free name
-// in it (spec §7.1).
-func (m *Manager) instantPath(sh *share, user string) (string, error) {
+// instantPath creates the instant folder if needed (noting it in o, so
+// that a refused change removes it) and picks a free name in it (spec
+// §7.1).
+func (m *Manager) instantPath(o *outbox, sh *share, user string) (string, error) {
 	t, err := m.tree(user)
 	if err != nil {
 		return "", err
 	}
 	dir := "/" + m.opts.InstantFolder
-	if err := t.Fs.MkdirAll(dir, 0o750); err != nil {
+	switch fi, err := t.Fs.Stat(dir); {
+	case errors.Is(err, os.ErrNotExist):
+		if err := t.Fs.Mkdir(dir, 0o750); err != nil {
+			return "", err
+		}
+		o.made = append(o.made, madeFolder{t, dir})
+	case err != nil:
 		return "", err
+	case !fi.IsDir():
+		return "", &os.PathError{Op: "mkdir", Path: dir, Err: syscall.ENOTDIR}
 	}
 	return m.freeName(user, t, dir, path.Base(sh.path)), nil
 }

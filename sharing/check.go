@@ -99,7 +99,13 @@ func Check(ctx context.Context, o CheckOptions) (CheckReport, error) {
 }
 
 const (
-	fixAtStart   = "the server repairs this at its next start"
+	fixAtStart = "the server repairs this at its next start"
+	// A missing entry is also what a table too large for the home's
+	// attributes looks like (sharing's doc.go, Limits): no restart writes
+	// it then, so the fix says so rather than promise one.
+	fixTableMissing = fixAtStart + ", unless the table has outgrown the file system's space for attributes " +
+		"(about 170 mounts on ext4; the server then logs \"write mount table\" errors): " +
+		"the mount works anyway, from the share record, but per-instance properties cannot be set on it"
 	fixDropShare = "at its next start the server drops the share and the sharees' mount entries (a running server also restores a record that only lost its attribute)"
 	fixRemoveRec = "the server ignores it; remove the attribute " + keyShare + " from the file (setfattr -x)"
 )
@@ -307,7 +313,7 @@ func (c *checker) mounts(t *dsfs.Tree) {
 		sh := c.shares[id]
 		switch e, ok := tab[id]; {
 		case !ok:
-			c.problem("mount-missing", user, inst, fmt.Sprintf("share %s of %s:%s is accepted by %s at this path, but %s's mount table has no entry for it", id, sh.Owner, sh.Path, user, user), fixAtStart)
+			c.problem("mount-missing", user, inst, fmt.Sprintf("share %s of %s:%s is accepted by %s at this path, but %s's mount table has no entry for it", id, sh.Owner, sh.Path, user, user), fixTableMissing)
 		case e.Path != inst:
 			c.problem("mount-path", user, e.Path, fmt.Sprintf("%s's mount table has share %s of %s:%s here, but its record says %s", user, id, sh.Owner, sh.Path, inst), fixAtStart)
 		}

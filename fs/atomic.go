@@ -22,12 +22,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// upload is new content on its way to replace path: it is written to a
-// reserved temporary name in the same directory and renamed over the target
-// only when it is complete and on disk.
+// upload is new content on its way to replace path: it is written to an
+// unnamed file in the same directory (unnamed.go), or where that cannot be
+// to a reserved temporary name there, and it takes path's place only when
+// it is complete and on disk.
 type upload struct {
-	tree    *Tree
-	path    string
+	tree *Tree
+	path string
+	// unnamed is the file system that made tmp without a name; nil when
+	// tmp has the name tmpPath. An unnamed upload has a tmpPath only for
+	// the moment between its link and the rename over old content.
+	unnamed *RootFs
 	tmpPath string
 	tmp     afero.File
 	// keepProps carries the replaced file's dead properties and mode over,
@@ -47,6 +52,17 @@ func tempName(dir string) string {
 
 func (t *Tree) create(p string, keepProps bool) (*upload, error) {
 	dir := path.Dir(p)
+	if r, ok := t.Fs.(*RootFs); ok && !memProps(t) {
+		// The folder is checked by the open: a missing one, or a file, is
+		// not found.
+		f, handled, err := r.createUnnamed(dir)
+		if handled {
+			if err != nil {
+				return nil, err
+			}
+			return &upload{tree: t, path: p, unnamed: r, tmp: f, keepProps: keepProps}, nil
+		}
+	}
 	if fi, err := t.Fs.Stat(dir); err != nil {
 		return nil, err
 	} else if !fi.IsDir() {
@@ -60,6 +76,13 @@ func (t *Tree) create(p string, keepProps bool) (*upload, error) {
 		return nil, err
 	}
 	return &upload{tree: t, path: p, tmpPath: tmpPath, tmp: f, keepProps: keepProps}, nil
+}
+
+// memProps reports whether t keeps dead properties by name in memory
+// (tests), where an upload needs a name to carry them.
+func memProps(t *Tree) bool {
+	_, ok := t.Props.(*MemProps)
+	return ok
 }
 
 // ErrIsDir is returned when new content targets a collection.
@@ -162,7 +185,7 @@ func (u *upload) writeBehindFailed(err error) error {
 		u.behind = math.MaxInt64
 		return nil
 	}
-	u.err = &fs.PathError{Op: "sync_file_range", Path: u.tmpPath, Err: err}
+	u.err = &fs.PathError{Op: "sync_file_range", Path: u.path, Err: err}
 	return u.err
 }
 
@@ -173,7 +196,9 @@ func (u *upload) abort() {
 	}
 	u.done = true
 	u.tmp.Close()
-	u.tree.Fs.Remove(u.tmpPath)
+	if u.tmpPath != "" {
+		u.tree.Fs.Remove(u.tmpPath)
+	}
 }
 
 // commit makes the upload durable and visible. The returned FileInfo is the
@@ -196,7 +221,7 @@ func (u *upload) commit(mtime time.Time) (*FileInfo, bool, error) {
 		return nil, false, err
 	}
 	if !mtime.IsZero() {
-		if err := u.tree.Fs.Chtimes(u.tmpPath, mtime, mtime); err != nil {
+		if err := u.setMtime(mtime); err != nil {
 			u.abort()
 			return nil, false, err
 		}
@@ -206,13 +231,19 @@ func (u *upload) commit(mtime time.Time) (*FileInfo, bool, error) {
 		u.abort()
 		return nil, false, err
 	}
-	if err := u.tmp.Close(); err != nil {
+	if u.unnamed != nil {
+		err = u.place(created)
+	} else if err = u.tmp.Close(); err == nil {
+		err = u.tree.Fs.Rename(u.tmpPath, u.path)
+	}
+	if err != nil {
 		u.abort()
 		return nil, false, err
 	}
-	if err := u.tree.Fs.Rename(u.tmpPath, u.path); err != nil {
-		u.abort()
-		return nil, false, err
+	if u.unnamed != nil {
+		// Named, and already on disk (Sync above): a failure to close
+		// can no longer lose anything.
+		u.tmp.Close()
 	}
 	u.done = true
 	if mp, ok := u.tree.Props.(*MemProps); ok {
@@ -225,6 +256,35 @@ func (u *upload) commit(mtime time.Time) (*FileInfo, bool, error) {
 	}
 	u.tree.addUsage(delta)
 	return newFileInfo(fi, path.Base(u.path)), created, nil
+}
+
+// place names an unnamed upload: path itself when it is free (created),
+// else a temporary name that is then renamed over the old content, since
+// a link never replaces. A name that appeared since commit looked is
+// replaced the same way.
+func (u *upload) place(created bool) error {
+	f := u.tmp.(*os.File)
+	if created {
+		err := u.unnamed.linkUnnamed(f, u.path)
+		if !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+	}
+	tmpPath := tempName(path.Dir(u.path))
+	if err := u.unnamed.linkUnnamed(f, tmpPath); err != nil {
+		return err
+	}
+	u.tmpPath = tmpPath // for abort, if the rename fails
+	return u.tree.Fs.Rename(tmpPath, u.path)
+}
+
+// setMtime gives the upload its modification time before it appears.
+func (u *upload) setMtime(mtime time.Time) error {
+	if u.unnamed == nil {
+		return u.tree.Fs.Chtimes(u.tmpPath, mtime, mtime)
+	}
+	ts := unix.NsecToTimespec(mtime.UnixNano())
+	return setTimes(u.tmp.(*os.File), ts, ts)
 }
 
 // carryOver copies the mode and dead properties of the file being replaced.
@@ -333,7 +393,13 @@ var (
 
 func (w *writeFile) Close() error {
 	if w.err == nil && len(w.props) > 0 {
-		if err := w.tree.Props.Save(w.tmpPath, w.props); err != nil {
+		var err error
+		if w.unnamed != nil {
+			err = saveFd(w.tmp.(*os.File), w.props)
+		} else {
+			err = w.tree.Props.Save(w.tmpPath, w.props)
+		}
+		if err != nil {
 			w.err = err
 		}
 	}

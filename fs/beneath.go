@@ -65,6 +65,11 @@ func (r *RootFs) beneath(op, name, rel string, flags int, fn func(fd int) error)
 // openat2 is beneath's open: the descriptor, which the caller closes, or
 // handled false for os.Root to answer.
 func (r *RootFs) openat2(op, name, rel string, flags int) (fd int, handled bool, err error) {
+	return r.openat2Mode(op, name, rel, flags, 0)
+}
+
+// openat2Mode is openat2 for flags that create a file, with its mode.
+func (r *RootFs) openat2Mode(op, name, rel string, flags int, mode os.FileMode) (fd int, handled bool, err error) {
 	if _, err := r.get(); err != nil || r.dir == nil {
 		return -1, false, nil
 	}
@@ -74,7 +79,7 @@ func (r *RootFs) openat2(op, name, rel string, flags int) (fd int, handled bool,
 	}
 	fd = -1
 	var oerr error
-	how := unix.OpenHow{Flags: uint64(flags | unix.O_CLOEXEC), Resolve: beneathResolve}
+	how := unix.OpenHow{Flags: uint64(flags | unix.O_CLOEXEC), Mode: uint64(mode.Perm()), Resolve: beneathResolve}
 	if err := conn.Control(func(root uintptr) {
 		for {
 			fd, oerr = unix.Openat2(int(root), rel, &how)

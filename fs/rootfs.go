@@ -43,6 +43,8 @@ type RootFs struct {
 	subs   *subRoots
 	shared *subRoot
 	subsOf *RootFs // the tree a view was made from
+	// unnamed: uploads may start as unnamed files (unnamed.go).
+	unnamed bool
 }
 
 type lazyRoot struct {
@@ -60,7 +62,8 @@ func OpenRootFs(dir string) (*RootFs, error) {
 		return nil, err
 	}
 	_, err = r.Stat("..")
-	return &RootFs{root: r, escape: errors.Unwrap(err), dir: openBeneathDir(r), subs: &subRoots{}}, nil
+	bd := openBeneathDir(r)
+	return &RootFs{root: r, escape: errors.Unwrap(err), dir: bd, subs: &subRoots{}, unnamed: bd != nil && procFdUsable()}, nil
 }
 
 // Sub returns a view of the subtree at dir (a clean tree path), opened at
@@ -71,7 +74,7 @@ func OpenRootFs(dir string) (*RootFs, error) {
 // whatever the link names. Close the view when done with it.
 func (r *RootFs) Sub(dir string) *RootFs {
 	dir = path.Clean("/" + dir)
-	v := &RootFs{escape: r.escape, lazy: &lazyRoot{}, subsOf: r}
+	v := &RootFs{escape: r.escape, lazy: &lazyRoot{}, subsOf: r, unnamed: r.unnamed}
 	v.lazy.open = func() error {
 		root, err := r.get()
 		if err != nil {

@@ -396,6 +396,27 @@ func reservedOnDisk(t *testing.T, dir string) []string {
 	return out
 }
 
+// unnamedOpen lists this process's open unnamed files (O_TMPFILE) in dir:
+// the uploads under way there. /proc shows each as "dir/#inode (deleted)".
+func unnamedOpen(t *testing.T, dir string) []string {
+	t.Helper()
+	des, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, de := range des {
+		target, err := os.Readlink("/proc/self/fd/" + de.Name())
+		if err != nil {
+			continue // closed since the listing
+		}
+		if strings.HasPrefix(target, dir+"/#") && strings.HasSuffix(target, " (deleted)") {
+			out = append(out, target)
+		}
+	}
+	return out
+}
+
 // waitFor polls cond every 10ms for at most d.
 func waitFor(d time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(d)

@@ -63,8 +63,9 @@ func TestPutCreateOverwriteETag(t *testing.T) {
 	}
 }
 
-// TestPutInterrupted cuts uploads mid-body: the old content stays, and no
-// temporary file is left on disk or shown in a listing.
+// TestPutInterrupted cuts uploads mid-body: the old content stays, the
+// upload never has a name on disk (it is an unnamed file until complete),
+// and nothing of it is left open, on disk or in a listing.
 func TestPutInterrupted(t *testing.T) {
 	cases := []struct {
 		name    string
@@ -104,10 +105,13 @@ func TestPutInterrupted(t *testing.T) {
 			if _, err := conn.Write([]byte(head)); err != nil {
 				t.Fatal(err)
 			}
-			// The upload is under way once its temporary file exists; it
-			// must not be listed meanwhile.
-			if !waitFor(5*time.Second, func() bool { return len(reservedOnDisk(t, home)) > 0 }) {
-				t.Fatal("no temporary file appeared: the upload never started")
+			// The upload is under way once the server has its unnamed
+			// file open; nothing of it may have a name on disk meanwhile.
+			if !waitFor(5*time.Second, func() bool { return len(unnamedOpen(t, home)) > 0 }) {
+				t.Fatalf("no unnamed file open in %s: the upload never started (named: %v)", home, reservedOnDisk(t, home))
+			}
+			if names := reservedOnDisk(t, home); len(names) > 0 {
+				t.Fatalf("the upload under way has a name on disk: %v", names)
 			}
 			_, body := e.expect(http.StatusMultiStatus, "PROPFIND", "/dav/files/alice/", "alice", "", "Depth", "1")
 			if strings.Contains(body, ".davshare-") {
@@ -115,8 +119,8 @@ func TestPutInterrupted(t *testing.T) {
 			}
 			conn.Close()
 
-			if !waitFor(5*time.Second, func() bool { return len(reservedOnDisk(t, home)) == 0 }) {
-				t.Fatalf("temporary files left behind: %v", reservedOnDisk(t, home))
+			if !waitFor(5*time.Second, func() bool { return len(reservedOnDisk(t, home))+len(unnamedOpen(t, home)) == 0 }) {
+				t.Fatalf("temporary files left behind: %v, still open: %v", reservedOnDisk(t, home), unnamedOpen(t, home))
 			}
 			got, ok := e.file("alice", name)
 			switch {

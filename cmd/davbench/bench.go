@@ -195,8 +195,7 @@ func runOnce(ctx context.Context, sc *scenario, t, owner *target, lim limits, st
 	}
 	// Every run starts with nothing left to write back: otherwise a server
 	// that fsyncs pays, in its fsyncs, for what the run before it left
-	// dirty (the baseline never syncs). Without this, put-4k rounds of one
-	// run ranged from 0.23x to 1.56x; with it, 0.91x to 1.05x.
+	// dirty (the baseline never syncs).
 	syscall.Sync()
 	res := measure(ctx, sc, t, lim)
 	if err := prep(sc.teardown); err != nil && !errors.Is(err, context.Canceled) {

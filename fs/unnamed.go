@@ -26,6 +26,9 @@ import (
 // /proc/self/fd here.
 func procFdUsable() bool { return unix.Access("/proc/self/fd", unix.X_OK) == nil }
 
+// procFd is the name by which /proc/self/fd reaches descriptor fd.
+func procFd(fd uintptr) string { return "/proc/self/fd/" + strconv.FormatUint(uint64(fd), 10) }
+
 // createUnnamed opens a new, unnamed regular file in the folder dir, for
 // linkUnnamed to name when it is complete. handled is false when the fast
 // path cannot make it; the caller then makes a named temporary file.
@@ -64,11 +67,11 @@ func (r *RootFs) linkUnnamed(f *os.File, name string) error {
 	if err != nil {
 		return err
 	}
-	var lerr error
 	link := func(dirfd int) error {
+		var lerr error
 		if cerr := conn.Control(func(fd uintptr) {
 			for lerr = unix.EINTR; lerr == unix.EINTR; {
-				lerr = unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(int(fd)), dirfd, base, unix.AT_SYMLINK_FOLLOW)
+				lerr = unix.Linkat(unix.AT_FDCWD, procFd(fd), dirfd, base, unix.AT_SYMLINK_FOLLOW)
 			}
 		}); cerr != nil {
 			return cerr
@@ -106,7 +109,7 @@ func setTimes(f *os.File, atime, mtime unix.Timespec) error {
 	}
 	var uerr error
 	if cerr := conn.Control(func(fd uintptr) {
-		uerr = unix.UtimesNanoAt(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(int(fd)), []unix.Timespec{atime, mtime}, 0)
+		uerr = unix.UtimesNanoAt(unix.AT_FDCWD, procFd(fd), []unix.Timespec{atime, mtime}, 0)
 	}); cerr != nil {
 		return cerr
 	}
